@@ -1,0 +1,1 @@
+//! Salt's Jinja environment on minijinja. (Stub: being written.)
