@@ -9,6 +9,7 @@ pub mod functions;
 pub mod json;
 pub mod mark;
 pub mod value;
+pub mod yaml_emit;
 
 pub use error::{Error, Result};
 pub use functions::Functions;

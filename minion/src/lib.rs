@@ -1,1 +1,3 @@
-//! TODO
+//! The minion: grains, configuration loading and the local caller behind `salt-call`.
+
+pub mod grains;

@@ -1,1 +1,1 @@
-//! TODO
+//! Salt's outputters. (Stub: being written.)

@@ -1,1 +1,1 @@
-//! TODO
+//! Salt's targeting matchers. (Stub: being written.)

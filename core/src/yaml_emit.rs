@@ -1,0 +1,1 @@
+//! A YAML emitter that writes what PyYAML's `SafeDumper` writes. (Stub: being written.)

@@ -1,0 +1,1 @@
+//! Grains: the facts Salt computes about the minion. (Stub: being written.)
