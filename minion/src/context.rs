@@ -1,0 +1,169 @@
+//! One minion run's context: options, grains, pillar (compiled once, on first use), the file
+//! roots, the Jinja environment and the state registry. Execution functions run against it.
+
+use crate::fileroots::LocalRoots;
+use crate::template::{render, RenderJob, Rendered};
+use halite_core::config::MinionConfig;
+use halite_core::{Functions, Map, Value};
+use halite_render::jinja::Jinja;
+use halite_states::Registry;
+use std::sync::{Arc, OnceLock};
+
+/// Everything a run needs.
+pub struct Minion {
+    /// The minion configuration.
+    pub cfg: MinionConfig,
+    /// Grains (computed + static).
+    pub grains: Value,
+    /// Call-time `pillar=` data.
+    pub pillar_override: Option<Map>,
+    /// The state tree.
+    pub roots: Arc<LocalRoots>,
+    /// The pillar tree.
+    pub pillar_roots: Arc<LocalRoots>,
+    /// The run's Jinja environment (templates compiled once).
+    pub jinja: Jinja,
+    /// The pillar Jinja environment (loads from the pillar roots).
+    pub pillar_jinja: Jinja,
+    /// Native state modules.
+    pub registry: Registry,
+    pillar: OnceLock<(Value, Vec<String>)>,
+    /// The retcode functions set (Salt's `__context__["retcode"]`).
+    pub retcode: std::sync::atomic::AtomicI64,
+}
+
+impl Minion {
+    /// A context over a loaded configuration and computed grains.
+    pub fn new(cfg: MinionConfig, grains: Value, pillar_override: Option<Map>) -> Arc<Minion> {
+        let roots = Arc::new(LocalRoots::from_config(&cfg, "file_roots"));
+        let pillar_roots = Arc::new(LocalRoots::from_config(&cfg, "pillar_roots"));
+        let jinja = Jinja::new(roots.clone());
+        let pillar_jinja = Jinja::new(pillar_roots.clone());
+        Arc::new(Minion {
+            cfg,
+            grains,
+            pillar_override,
+            roots,
+            pillar_roots,
+            jinja,
+            pillar_jinja,
+            registry: Registry::new(),
+            pillar: OnceLock::new(),
+            retcode: std::sync::atomic::AtomicI64::new(0),
+        })
+    }
+
+    /// The options map (`__opts__`).
+    pub fn opts(&self) -> &Map {
+        &self.cfg.opts
+    }
+
+    /// The compiled pillar and its errors.
+    pub fn pillar_full(self: &Arc<Self>) -> &(Value, Vec<String>) {
+        self.pillar.get_or_init(|| {
+            let src = PillarFiles { minion: self.clone() };
+            let (p, errors) = halite_pillar::compile(&src, self.pillar_override.as_ref());
+            (Value::Map(p), errors)
+        })
+    }
+
+    /// The compiled pillar.
+    pub fn pillar(self: &Arc<Self>) -> &Value {
+        &self.pillar_full().0
+    }
+
+    /// Does this minion match `tgt` (used by top files)?
+    pub fn matches(self: &Arc<Self>, tgt: &Value, tgt_type: &str, pillar: &Value) -> bool {
+        let empty = Map::new();
+        let nodegroups = self.opts().get("nodegroups").and_then(Value::as_map).unwrap_or(&empty);
+        let data = halite_target::MinionData {
+            id: self.cfg.id(),
+            grains: &self.grains,
+            pillar,
+            nodegroups,
+        };
+        halite_target::matches(tgt, tgt_type, &data, ":").unwrap_or(false)
+    }
+
+    /// The template context for SLS and top files: grains, pillar, opts.
+    pub fn context(self: &Arc<Self>) -> Map {
+        let mut ctx = Map::new();
+        ctx.insert("grains".into(), self.grains.clone());
+        ctx.insert("pillar".into(), self.pillar().clone());
+        ctx.insert("opts".into(), Value::Map(self.opts_with_pillar()));
+        ctx
+    }
+
+    /// `__opts__` as templates see it (with `grains` and `pillar`).
+    pub fn opts_with_pillar(self: &Arc<Self>) -> Map {
+        let mut o = self.opts().clone();
+        o.insert("grains".into(), self.grains.clone());
+        o.insert("pillar".into(), self.pillar().clone());
+        o
+    }
+
+    /// Execution functions bound to this run.
+    pub fn functions(self: &Arc<Self>) -> Arc<dyn Functions> {
+        Arc::new(crate::exec::Exec { minion: self.clone(), compiling_pillar: false })
+    }
+}
+
+/// The pillar tree seen through [`halite_pillar::PillarSource`].
+struct PillarFiles {
+    minion: Arc<Minion>,
+}
+
+impl PillarFiles {
+    fn render(&self, saltenv: &str, rel: &str, sls: &str, pillar: &Map) -> Result<Option<Value>, String> {
+        let m = &self.minion;
+        let Some(path) = m.pillar_roots.find(saltenv, rel) else { return Ok(None) };
+        let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let mut ctx = Map::new();
+        ctx.insert("grains".into(), m.grains.clone());
+        ctx.insert("pillar".into(), Value::Map(pillar.clone()));
+        let mut opts = m.opts().clone();
+        opts.insert("grains".into(), m.grains.clone());
+        opts.insert("pillar".into(), Value::Map(pillar.clone()));
+        ctx.insert("opts".into(), Value::Map(opts));
+        let functions: Arc<dyn Functions> =
+            Arc::new(crate::exec::Exec { minion: m.clone(), compiling_pillar: true });
+        let full = path.display().to_string();
+        let pipe = m.opts().get("renderer").map(Value::py_str).unwrap_or_else(|| "jinja|yaml".into());
+        let job = RenderJob {
+            text: &text,
+            rel,
+            full: &full,
+            saltenv,
+            sls,
+            context: &ctx,
+            functions,
+            default_pipe: &pipe,
+        };
+        match render(&m.pillar_jinja, &job)? {
+            Rendered::Data(d) => Ok(Some(d)),
+            Rendered::Text(t) => Ok(Some(Value::Str(t))),
+        }
+    }
+}
+
+impl halite_pillar::PillarSource for PillarFiles {
+    fn envs(&self) -> Vec<String> {
+        self.minion.pillar_roots.envs().to_vec()
+    }
+
+    fn render_top(&self, saltenv: &str) -> Result<Option<Value>, String> {
+        self.render(saltenv, "top.sls", "", &Map::new())
+    }
+
+    fn render_sls(&self, saltenv: &str, sls: &str, pillar: &Map) -> Result<Option<Value>, String> {
+        match self.minion.pillar_roots.find_sls(saltenv, sls) {
+            Some((rel, _)) => self.render(saltenv, &rel, sls, pillar),
+            None => Ok(None),
+        }
+    }
+
+    fn matches(&self, tgt: &Value, tgt_type: &str) -> bool {
+        let empty = Value::Map(Map::new());
+        self.minion.matches(tgt, tgt_type, &empty)
+    }
+}

@@ -1,0 +1,82 @@
+//! Execution functions (`salt-call <fun>`, `salt['mod.fun']` in templates, `onlyif` in
+//! function form), dispatched by name. Unknown names are `'x.y' is not available.`
+
+mod args;
+mod basic;
+pub mod state;
+
+use crate::context::Minion;
+use halite_core::{Error, Functions, Map, Result, Value};
+use std::sync::Arc;
+
+pub use args::{parse_cli_args, yamlify_arg};
+
+/// The execution functions of one run.
+pub struct Exec {
+    /// The run's context.
+    pub minion: Arc<Minion>,
+    /// True while the pillar itself is being compiled (pillar functions see no pillar yet).
+    pub compiling_pillar: bool,
+}
+
+/// The outputter Salt uses for a function's return by default.
+pub fn default_outputter(fun: &str) -> &'static str {
+    match fun {
+        "state.apply" | "state.sls" | "state.highstate" | "state.single" | "state.top"
+        | "state.template" | "state.template_str" | "state.sls_id" | "state.request"
+        | "state.run_request" | "state.check_request" => "highstate",
+        _ => "nested",
+    }
+}
+
+/// Every function name Halite provides.
+pub const FUNCTIONS: &[&str] = &[
+    "test.ping", "test.echo", "test.true", "test.false", "test.arg", "test.kwarg", "test.version",
+    "test.sleep", "test.retcode", "test.fib",
+    "cmd.run", "cmd.run_all", "cmd.run_stdout", "cmd.run_stderr", "cmd.retcode", "cmd.shell",
+    "grains.items", "grains.item", "grains.get", "grains.ls", "grains.filter_by",
+    "pillar.get", "pillar.items", "pillar.item", "pillar.raw", "pillar.ls", "pillar.data",
+    "config.get", "config.option", "slsutil.merge", "slsutil.renderer", "slsutil.update",
+    "file.file_exists", "file.directory_exists", "file.exists", "file.join",
+    "match.glob", "match.compound", "match.grain", "match.pillar", "match.list", "match.pcre",
+    "state.apply", "state.sls", "state.highstate", "state.show_highstate", "state.show_lowstate",
+    "state.show_sls", "state.show_low_sls", "state.sls_exists", "state.show_top", "state.top",
+    "sys.list_functions", "sys.doc",
+];
+
+impl Functions for Exec {
+    fn call(&self, name: &str, args: &[Value], kwargs: &Map) -> Result<Value> {
+        let mut kwargs = kwargs.clone();
+        // Salt drops `__pub_*` and other dunder keywords before calling.
+        kwargs.retain(|k, _| !k.as_str().is_some_and(|s| s.starts_with("__")));
+        let (module, _) = name.split_once('.').unwrap_or((name, ""));
+        match module {
+            "state" => state::call(self, name, args, &kwargs),
+            _ => basic::call(self, name, args, &kwargs),
+        }
+    }
+
+    fn exists(&self, name: &str) -> bool {
+        FUNCTIONS.contains(&name)
+    }
+}
+
+/// Positional argument `i`, or keyword `key`.
+pub fn arg<'a>(args: &'a [Value], kwargs: &'a Map, i: usize, key: &str) -> Option<&'a Value> {
+    args.get(i).or_else(|| kwargs.get(key))
+}
+
+/// A required argument, with Salt's missing-argument message.
+pub fn required<'a>(
+    name: &str,
+    args: &'a [Value],
+    kwargs: &'a Map,
+    i: usize,
+    key: &str,
+) -> Result<&'a Value> {
+    arg(args, kwargs, i, key).ok_or_else(|| {
+        Error::InvalidArgument(format!(
+            "Passed invalid arguments: {name}() missing 1 required positional argument: '{key}'"
+        ))
+    })
+}

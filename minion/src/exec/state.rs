@@ -1,0 +1,332 @@
+//! `state.*` execution functions: apply, sls, highstate and the `show_*` family, with Salt's
+//! return shapes (a running dict, or a list of error strings) and retcodes.
+
+use super::{arg, Exec};
+use crate::context::Minion;
+use crate::highstate::{top_matches, HighStateBuilder, Matches};
+use halite_core::{Error, Map, Result, Value};
+use halite_states::high::{apply_exclude, reconcile_extend, requisite_in, verify_high};
+use halite_states::{compile, Runner};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+/// Salt's exit codes for state runs.
+const EX_STATE_COMPILER_ERROR: i64 = 1;
+const EX_STATE_FAILURE: i64 = 2;
+const EX_PILLAR_FAILURE: i64 = 5;
+
+fn set_retcode(m: &Minion, code: i64) {
+    m.retcode.store(code, Ordering::SeqCst);
+}
+
+fn errors_value(errors: Vec<String>) -> Value {
+    Value::List(errors.into_iter().map(Value::Str).collect())
+}
+
+fn test_flag(m: &Minion, kwargs: &Map) -> bool {
+    match kwargs.get("test") {
+        Some(v) if !v.is_null() => v.is_truthy(),
+        _ => m.opts().get("test").is_some_and(Value::is_truthy),
+    }
+}
+
+fn saltenv(m: &Minion, kwargs: &Map) -> String {
+    kwargs
+        .get("saltenv")
+        .filter(|v| !v.is_null())
+        .or_else(|| m.opts().get("saltenv").filter(|v| !v.is_null()))
+        .map(Value::py_str)
+        .unwrap_or_else(|| "base".into())
+}
+
+fn split_mods(v: &Value) -> Vec<String> {
+    match v {
+        Value::List(l) => l.iter().map(Value::py_str).collect(),
+        other => other
+            .py_str()
+            .split(',')
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect(),
+    }
+}
+
+/// Dispatch a `state.*` function.
+pub fn call(ex: &Exec, name: &str, args: &[Value], kwargs: &Map) -> Result<Value> {
+    let m = &ex.minion;
+    let mods = arg(args, kwargs, 0, "mods").filter(|v| !v.is_null()).map(split_mods);
+    match name {
+        "state.apply" => match mods {
+            Some(mods) if !mods.is_empty() => sls(m, mods, kwargs),
+            _ => highstate(m, kwargs),
+        },
+        "state.sls" => match mods {
+            Some(mods) => sls(m, mods, kwargs),
+            None => Err(Error::InvalidArgument(
+                "Passed invalid arguments: sls() missing 1 required positional argument: 'mods'".into(),
+            )),
+        },
+        "state.highstate" => highstate(m, kwargs),
+        "state.show_top" => {
+            let mut errors = Vec::new();
+            let matches = matches_for_top(m, &mut errors);
+            if !errors.is_empty() {
+                set_retcode(m, EX_STATE_COMPILER_ERROR);
+                return Ok(errors_value(errors));
+            }
+            Ok(matches_value(&matches))
+        }
+        "state.show_highstate" => {
+            let mut errors = Vec::new();
+            let matches = matches_for_top(m, &mut errors);
+            let (high, errs) = render_matches(m, &matches);
+            errors.extend(errs);
+            if !errors.is_empty() {
+                set_retcode(m, EX_STATE_COMPILER_ERROR);
+                return Ok(errors_value(errors));
+            }
+            Ok(Value::Map(high))
+        }
+        "state.show_lowstate" => {
+            let mut errors = Vec::new();
+            let matches = matches_for_top(m, &mut errors);
+            let (high, errs) = render_matches(m, &matches);
+            errors.extend(errs);
+            if !errors.is_empty() {
+                set_retcode(m, EX_STATE_COMPILER_ERROR);
+                return Ok(errors_value(errors));
+            }
+            match compile_high(m, high) {
+                Ok(plan) => Ok(Value::List(plan.ordered_chunks().into_iter().map(Value::Map).collect())),
+                Err(errors) => {
+                    set_retcode(m, EX_STATE_COMPILER_ERROR);
+                    Ok(errors_value(errors))
+                }
+            }
+        }
+        "state.show_sls" | "state.sls_exists" | "state.show_low_sls" => {
+            let Some(mods) = mods else {
+                return Err(Error::InvalidArgument(format!(
+                    "Passed invalid arguments: {}() missing 1 required positional argument: 'mods'",
+                    name.trim_start_matches("state.")
+                )));
+            };
+            let env = saltenv(m, kwargs);
+            let matches = vec![(env, mods)];
+            let (mut high, mut errors) = render_matches(m, &matches);
+            if errors.is_empty() {
+                errors.extend(reconcile_extend(&mut high, false));
+                errors.extend(verify_high(&high));
+            }
+            if errors.is_empty() {
+                errors.extend(requisite_in(&mut high));
+                apply_exclude(&mut high);
+            }
+            if name == "state.sls_exists" {
+                return Ok(Value::Bool(errors.is_empty()));
+            }
+            if !errors.is_empty() {
+                set_retcode(m, EX_STATE_COMPILER_ERROR);
+                return Ok(errors_value(errors));
+            }
+            if name == "state.show_low_sls" {
+                return match compile(&high, &m.registry) {
+                    Ok(plan) => Ok(Value::List(plan.ordered_chunks().into_iter().map(Value::Map).collect())),
+                    Err(errors) => {
+                        set_retcode(m, EX_STATE_COMPILER_ERROR);
+                        Ok(errors_value(errors))
+                    }
+                };
+            }
+            Ok(Value::Map(high))
+        }
+        _ => Err(Error::NotAvailable(name.to_string())),
+    }
+}
+
+fn matches_value(matches: &Matches) -> Value {
+    let mut out = Map::new();
+    for (env, slss) in matches {
+        out.insert(Value::Str(env.clone()), Value::List(slss.iter().map(|s| Value::Str(s.clone())).collect()));
+    }
+    Value::Map(out)
+}
+
+fn builder<'a>(m: &'a Arc<Minion>, ctx: &'a Map) -> HighStateBuilder<'a> {
+    HighStateBuilder::new(&m.roots, &m.jinja, ctx, m.functions(), m.opts())
+}
+
+fn matches_for_top(m: &Arc<Minion>, errors: &mut Vec<String>) -> Matches {
+    let ctx = m.context();
+    let b = builder(m, &ctx);
+    let top = m.opts().get("state_top").map(Value::py_str).unwrap_or_else(|| "top.sls".into());
+    let top = top.trim_start_matches("salt://").to_string();
+    let pillar = m.pillar().clone();
+    let matcher = |tgt: &Value, kind: &str| m.matches(tgt, kind, &pillar);
+    top_matches(&b, &top, &matcher, errors)
+}
+
+fn render_matches(m: &Arc<Minion>, matches: &Matches) -> (Map, Vec<String>) {
+    let ctx = m.context();
+    let mut b = builder(m, &ctx);
+    b.render_highstate(matches)
+}
+
+fn compile_high(m: &Arc<Minion>, mut high: Map) -> std::result::Result<halite_states::Plan, Vec<String>> {
+    let mut errors = reconcile_extend(&mut high, false);
+    errors.extend(verify_high(&high));
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    errors.extend(requisite_in(&mut high));
+    apply_exclude(&mut high);
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    compile(&high, &m.registry)
+}
+
+fn pillar_errors(m: &Arc<Minion>) -> Option<Value> {
+    let errors = &m.pillar_full().1;
+    if errors.is_empty() {
+        return None;
+    }
+    let mut out = vec![Value::from("Pillar failed to render with the following messages:")];
+    out.extend(errors.iter().map(|e| Value::Str(e.clone())));
+    set_retcode(m, EX_PILLAR_FAILURE);
+    Some(Value::List(out))
+}
+
+fn run_high(m: &Arc<Minion>, high: Map, kwargs: &Map) -> Value {
+    let high_copy = high.clone();
+    let plan = match compile_high(m, high) {
+        Ok(p) => p,
+        Err(errors) => {
+            set_retcode(m, EX_STATE_COMPILER_ERROR);
+            return errors_value(errors);
+        }
+    };
+    let mut opts = m.opts().clone();
+    let test = test_flag(m, kwargs);
+    opts.insert("test".into(), Value::Bool(test));
+    let functions = m.functions();
+    let runner = Runner::new(&m.registry, functions.as_ref(), &opts, plan, test);
+    let running = runner.run();
+    let mut out = Map::new();
+    for (k, v) in running {
+        out.insert(Value::Str(k), Value::Map(v));
+    }
+    if !check_result(&out, &high_copy) {
+        set_retcode(m, EX_STATE_FAILURE);
+    } else {
+        set_retcode(m, 0);
+    }
+    Value::Map(out)
+}
+
+fn sls(m: &Arc<Minion>, mods: Vec<String>, kwargs: &Map) -> Result<Value> {
+    if let Some(e) = pillar_errors(m) {
+        return Ok(e);
+    }
+    let env = saltenv(m, kwargs);
+    let matches = vec![(env, mods)];
+    let (high, errors) = render_matches(m, &matches);
+    if !errors.is_empty() {
+        set_retcode(m, EX_STATE_COMPILER_ERROR);
+        return Ok(errors_value(errors));
+    }
+    Ok(run_high(m, high, kwargs))
+}
+
+fn highstate(m: &Arc<Minion>, kwargs: &Map) -> Result<Value> {
+    let mut errors = Vec::new();
+    let matches = matches_for_top(m, &mut errors);
+    if !errors.is_empty() {
+        set_retcode(m, EX_STATE_COMPILER_ERROR);
+        return Ok(errors_value(errors));
+    }
+    if matches.is_empty() {
+        let mut r = Map::new();
+        r.insert("result".into(), Value::Bool(false));
+        r.insert(
+            "comment".into(),
+            "No Top file or master_tops data matches found. Please see master log for details.".into(),
+        );
+        r.insert("name".into(), "No States".into());
+        r.insert("changes".into(), Value::map());
+        r.insert("__run_num__".into(), Value::Int(0));
+        let mut out = Map::new();
+        out.insert("no_|-states_|-states_|-None".into(), Value::Map(r));
+        set_retcode(m, EX_STATE_FAILURE);
+        return Ok(Value::Map(out));
+    }
+    if let Some(e) = pillar_errors(m) {
+        return Ok(e);
+    }
+    let (high, errors) = render_matches(m, &matches);
+    if !errors.is_empty() {
+        set_retcode(m, EX_STATE_COMPILER_ERROR);
+        return Ok(errors_value(errors));
+    }
+    Ok(run_high(m, high, kwargs))
+}
+
+/// Salt's `check_result`: false when a state failed (unless its onfail handlers say
+/// otherwise) or when nothing ran.
+fn check_result(running: &Map, high: &Map) -> bool {
+    if running.is_empty() {
+        return false;
+    }
+    for (tag, r) in running {
+        if r.get("result") == Some(&Value::Bool(false)) {
+            match onfail_handled(&tag.py_str(), running, high) {
+                Some(true) => continue,
+                _ => return false,
+            }
+        }
+    }
+    true
+}
+
+fn onfail_handled(tag: &str, running: &Map, high: &Map) -> Option<bool> {
+    let parts: Vec<&str> = tag.split("_|-").collect();
+    let (state, id) = match parts.as_slice() {
+        [s, i, _, _] => (*s, *i),
+        _ => return None,
+    };
+    let mut nret = None;
+    for (fid, body) in high {
+        if fid.as_str() == Some(id) {
+            continue;
+        }
+        let Some(body) = body.as_map() else { continue };
+        for (module, args) in body {
+            let Some(module) = module.as_str().filter(|s| !s.starts_with("__")) else { continue };
+            let Some(args) = args.as_list() else { continue };
+            let stop_off = args.iter().any(|a| a.get("onfail_stop") == Some(&Value::Bool(false)));
+            if !stop_off {
+                continue;
+            }
+            let refs = args.iter().filter_map(|a| a.get("onfail")).filter_map(Value::as_list).flatten();
+            let handles = refs.filter_map(Value::as_map).flatten().any(|(k, v)| v.as_str() == Some(id) && k.as_str() == Some(state));
+            if !handles {
+                continue;
+            }
+            for (rtag, r) in running {
+                let rp: Vec<String> = rtag.py_str().split("_|-").map(str::to_string).collect();
+                if rp.len() == 4 && rp[0] == module && Some(rp[1].as_str()) == fid.as_str() {
+                    if let Some(Value::Bool(b)) = r.get("result") {
+                        nret = Some(*b);
+                        if !b {
+                            return nret;
+                        }
+                    }
+                }
+            }
+            if nret.is_none() {
+                nret = Some(false);
+            }
+        }
+    }
+    nret
+}

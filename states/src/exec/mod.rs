@@ -1,0 +1,3 @@
+//! Execution-function helpers shared by state modules and the execution registry.
+
+pub mod cmdrun;

@@ -1,0 +1,111 @@
+//! Native state modules, one file each, behind one table keyed `"module.function"`.
+
+pub mod cmd;
+pub mod file;
+pub mod test;
+
+use crate::chunk::Chunk;
+use halite_core::{Functions, Map, Result, Value};
+use std::collections::HashMap;
+
+/// What a state function sees: its low chunk, test mode, and the execution functions.
+pub struct StateCall<'a> {
+    /// The low chunk (arguments included); for `mod_watch`, `sfun` holds the original function.
+    pub low: &'a Chunk,
+    /// `test=True` for this call.
+    pub test: bool,
+    /// Execution functions (`salt['...']` for state modules).
+    pub functions: &'a dyn Functions,
+    /// The minion options.
+    pub opts: &'a Map,
+    /// For `mod_watch` after a `watch`: the requisites by type (`watch` → chunks).
+    pub reqs: Option<&'a Map>,
+    /// Tags of the states that already ran, with their returns.
+    pub running: &'a indexmap::IndexMap<String, Map>,
+}
+
+impl StateCall<'_> {
+    /// An argument of the chunk.
+    pub fn arg(&self, key: &str) -> Option<&Value> {
+        self.low.get(key)
+    }
+
+    /// A string argument.
+    pub fn str_arg(&self, key: &str) -> Option<&str> {
+        self.low.get(key).and_then(Value::as_str)
+    }
+
+    /// `name`, as Python's `str()`.
+    pub fn name(&self) -> String {
+        self.low.get("name").map(Value::py_str).unwrap_or_default()
+    }
+
+    /// A boolean argument with a default (Python truthiness).
+    pub fn flag(&self, key: &str, default: bool) -> bool {
+        self.low.get(key).map_or(default, Value::is_truthy)
+    }
+}
+
+/// A state function: low chunk in, Salt's return dict out.
+pub type StateFn = fn(&StateCall) -> Result<Map>;
+
+/// The registry of state modules.
+pub struct Registry {
+    functions: HashMap<&'static str, StateFn>,
+    mod_watch: HashMap<&'static str, StateFn>,
+}
+
+impl Registry {
+    /// Every native state module.
+    pub fn new() -> Self {
+        let mut r = Registry {
+            functions: HashMap::new(),
+            mod_watch: HashMap::new(),
+        };
+        test::register(&mut r);
+        cmd::register(&mut r);
+        file::register(&mut r);
+        r
+    }
+
+    /// Add `module.function`.
+    pub fn add(&mut self, full: &'static str, f: StateFn) {
+        self.functions.insert(full, f);
+    }
+
+    /// Set a module's `mod_watch`.
+    pub fn add_mod_watch(&mut self, module: &'static str, f: StateFn) {
+        self.mod_watch.insert(module, f);
+    }
+
+    /// The function `module.function`.
+    pub fn get(&self, full: &str) -> Option<StateFn> {
+        self.functions.get(full).copied()
+    }
+
+    /// The module's `mod_watch`.
+    pub fn mod_watch(&self, module: &str) -> Option<StateFn> {
+        self.mod_watch.get(module).copied()
+    }
+
+    /// Does the module have `mod_watch`? (Without it, `watch` degrades to `require`.)
+    pub fn has_mod_watch(&self, module: &str) -> bool {
+        self.mod_watch.contains_key(module)
+    }
+}
+
+impl Default for Registry {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Build a state return in Salt's usual key order: name, changes, result, comment.
+pub fn ret(name: &str, changes: Map, result: Option<bool>, comment: impl Into<String>) -> Map {
+    let mut m = Map::with_capacity(8);
+    m.insert("name".into(), name.into());
+    m.insert("changes".into(), Value::Map(changes));
+    m.insert("result".into(), result.map_or(Value::Null, Value::Bool));
+    m.insert("comment".into(), Value::Str(comment.into()));
+    m
+}

@@ -1,0 +1,771 @@
+//! Running a compiled plan, as Salt's `State.call_chunks`/`call_chunk`/`call` do:
+//! requisite checks (require, watch + mod_watch, onchanges, onfail, prereq, `_any`/`_all`),
+//! unless/onlyif/creates, check_cmd, retry, failhard, then `listen`.
+
+use crate::chunk::{gen_tag, Chunk};
+use crate::conditions;
+use crate::lowstate::Plan;
+use crate::modules::{Registry, StateCall};
+use crate::requisite::RequisiteType;
+use halite_core::{Functions, Map, Value};
+use indexmap::IndexMap;
+use std::time::Instant;
+
+/// The running dict: tag → state return, in the order states ran.
+pub type Running = IndexMap<String, Map>;
+
+/// Runs one plan.
+pub struct Runner<'a> {
+    registry: &'a Registry,
+    functions: &'a dyn Functions,
+    opts: &'a Map,
+    test: bool,
+    failhard: bool,
+    run_num: i64,
+    running: Running,
+    pre: Running,
+    plan: Plan,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Status {
+    Unmet,
+    Met,
+    Fail,
+    SkipReq,
+    SkipWatch,
+    Pre,
+    Onfail,
+    Onchanges,
+    Change,
+}
+
+/// The local wall-clock time as Python's `time().isoformat()` prints it.
+pub fn local_time_iso() -> String {
+    let now = std::time::SystemTime::now();
+    let dur = now.duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    let secs = dur.as_secs() as libc::time_t;
+    let micros = dur.subsec_micros();
+    // SAFETY: localtime_r only writes into the `tm` we pass.
+    let mut tm: libc::tm = unsafe { std::mem::zeroed() };
+    unsafe {
+        libc::localtime_r(&secs, &mut tm);
+    }
+    if micros == 0 {
+        format!("{:02}:{:02}:{:02}", tm.tm_hour, tm.tm_min, tm.tm_sec)
+    } else {
+        format!("{:02}:{:02}:{:02}.{:06}", tm.tm_hour, tm.tm_min, tm.tm_sec, micros)
+    }
+}
+
+fn ms(start: Instant) -> f64 {
+    let us = start.elapsed().as_micros() as f64;
+    us / 1000.0
+}
+
+impl<'a> Runner<'a> {
+    /// A runner over `plan`; `test` and `failhard` come from the options and the call.
+    pub fn new(
+        registry: &'a Registry,
+        functions: &'a dyn Functions,
+        opts: &'a Map,
+        plan: Plan,
+        test: bool,
+    ) -> Self {
+        let failhard = opts.get("failhard").is_some_and(Value::is_truthy);
+        Runner {
+            registry,
+            functions,
+            opts,
+            test,
+            failhard,
+            run_num: 0,
+            running: IndexMap::new(),
+            pre: IndexMap::new(),
+            plan,
+        }
+    }
+
+    /// Run every chunk, then the listeners; return the running dict.
+    pub fn run(mut self) -> Running {
+        let order = self.plan.order.clone();
+        self.call_chunks(&order);
+        self.call_listen();
+        self.running
+    }
+
+    fn call_chunks(&mut self, order: &[usize]) {
+        for &idx in order {
+            if self.running.shift_remove("__FAILHARD__").is_some() {
+                return;
+            }
+            let tag = gen_tag(&self.plan.chunks[idx]);
+            if !self.running.contains_key(&tag) {
+                self.call_chunk(idx, 0);
+                if self.check_failhard(idx) {
+                    return;
+                }
+            }
+        }
+        self.running.shift_remove("__FAILHARD__");
+    }
+
+    fn check_failhard(&self, idx: usize) -> bool {
+        if self.test {
+            return false;
+        }
+        let low = &self.plan.chunks[idx];
+        let tag = gen_tag(low);
+        let fh = low.get("failhard").map_or(self.failhard, Value::is_truthy);
+        if fh {
+            if let Some(r) = self.running.get(&tag) {
+                return match r.get("result") {
+                    Some(Value::Null) | None => false,
+                    Some(v) => !v.is_truthy(),
+                };
+            }
+        }
+        false
+    }
+
+    fn is_prereq(&self, idx: usize) -> bool {
+        self.plan.chunks[idx].get("__prereq__").is_some_and(Value::is_truthy)
+    }
+
+    fn check_requisites(&self, idx: usize) -> (Status, IndexMap<RequisiteType, Vec<usize>>) {
+        let mut reqs: IndexMap<RequisiteType, Vec<usize>> = IndexMap::new();
+        for (kind, c) in self.plan.graph.dependencies(&self.plan.chunks, idx) {
+            reqs.entry(kind).or_default().push(c);
+        }
+        let mut fun_stats: Vec<&'static str> = Vec::new();
+        for (kind, chunks) in &reqs {
+            let base = kind.base();
+            let run_dict = if base == RequisiteType::Prereq { &self.pre } else { &self.running };
+            let mut stats: Vec<&'static str> = Vec::new();
+            let add = |s: &'static str, stats: &mut Vec<&'static str>| {
+                if !stats.contains(&s) {
+                    stats.push(s);
+                }
+            };
+            for &c in chunks {
+                let tag = gen_tag(&self.plan.chunks[c]);
+                let Some(r) = run_dict.get(&tag) else {
+                    add("unmet", &mut stats);
+                    continue;
+                };
+                if r.get("skip_req").is_some_and(Value::is_truthy) {
+                    add("skip_req", &mut stats);
+                }
+                let result = r.get("result").cloned().unwrap_or(Value::Null);
+                let changed = r.get("changes").is_some_and(Value::is_truthy);
+                if base == RequisiteType::Onfail {
+                    if result == Value::Bool(true) {
+                        add("onfail", &mut stats);
+                        continue;
+                    }
+                } else if base == RequisiteType::Onchanges {
+                    if result == Value::Bool(false) || !changed {
+                        add("onchanges", &mut stats);
+                    } else {
+                        add("onchangesmet", &mut stats);
+                    }
+                    continue;
+                } else if result == Value::Bool(false) {
+                    add("fail", &mut stats);
+                    continue;
+                }
+                if base == RequisiteType::Watch && changed {
+                    add("change", &mut stats);
+                    continue;
+                }
+                if base == RequisiteType::Prereq {
+                    if result.is_null() {
+                        add("premet", &mut stats);
+                    } else {
+                        add("pre", &mut stats);
+                    }
+                } else if r.get("__state_ran__").is_none_or(Value::is_truthy) {
+                    add("met", &mut stats);
+                }
+            }
+            let name = kind.name();
+            let remove = |s: &str, stats: &mut Vec<&'static str>| stats.retain(|x| *x != s);
+            if name.ends_with("_any") || *kind == RequisiteType::Onfail {
+                if stats.contains(&"met") || stats.contains(&"change") {
+                    remove("fail", &mut stats);
+                }
+                if stats.contains(&"onchangesmet") {
+                    remove("onchanges", &mut stats);
+                    remove("fail", &mut stats);
+                }
+                if stats.contains(&"onfail") && stats.contains(&"met") {
+                    remove("onfail", &mut stats);
+                }
+            }
+            if name.ends_with("_all") && stats.contains(&"onfail") && stats.contains(&"met") {
+                remove("met", &mut stats);
+            }
+            for s in stats {
+                if !fun_stats.contains(&s) {
+                    fun_stats.push(s);
+                }
+            }
+        }
+        let has = |s: &str| fun_stats.contains(&s);
+        let status = if has("unmet") {
+            Status::Unmet
+        } else if has("fail") {
+            Status::Fail
+        } else if has("skip_req") && (has("onchangesmet") || has("premet")) {
+            Status::SkipReq
+        } else if has("skip_req") && has("change") {
+            Status::SkipWatch
+        } else if has("pre") {
+            if has("premet") {
+                Status::Met
+            } else {
+                Status::Pre
+            }
+        } else if has("onfail") && !has("onchangesmet") {
+            Status::Onfail
+        } else if has("onchanges") && !has("onchangesmet") {
+            Status::Onchanges
+        } else if has("change") {
+            Status::Change
+        } else if has("onfail") {
+            Status::Onfail
+        } else {
+            Status::Met
+        };
+        (status, reqs)
+    }
+
+    fn store(&mut self, idx: usize, tag: String, ret: Map) {
+        if self.is_prereq(idx) {
+            self.pre.insert(tag, ret);
+        } else {
+            self.running.insert(tag, ret);
+        }
+    }
+
+    fn not_run(&mut self, idx: usize, tag: &str, result: bool, comment: &str) {
+        let low = &self.plan.chunks[idx];
+        let mut r = Map::new();
+        r.insert("changes".into(), Value::map());
+        r.insert("result".into(), Value::Bool(result));
+        r.insert("duration".into(), Value::Float(0.002));
+        r.insert("start_time".into(), local_time_iso().into());
+        r.insert("comment".into(), comment.into());
+        r.insert("__state_ran__".into(), Value::Bool(false));
+        r.insert("__run_num__".into(), Value::Int(self.run_num));
+        for k in ["__sls__", "__id__", "name"] {
+            r.insert(k.into(), low.get(k).cloned().unwrap_or(Value::Null));
+        }
+        self.running.insert(tag.to_string(), r.clone());
+        if self.is_prereq(idx) {
+            self.pre.insert(tag.to_string(), r);
+        }
+        self.run_num += 1;
+    }
+
+    fn reqs_value(&self, reqs: &IndexMap<RequisiteType, Vec<usize>>) -> Map {
+        let mut m = Map::new();
+        for (k, chunks) in reqs {
+            let list = chunks.iter().map(|c| Value::Map(self.plan.chunks[*c].clone())).collect();
+            m.insert(k.name().into(), Value::List(list));
+        }
+        m
+    }
+
+    fn call_chunk(&mut self, idx: usize, depth: usize) -> bool {
+        let tag = gen_tag(&self.plan.chunks[idx]);
+        let (status, reqs) = self.check_requisites(idx);
+        match status {
+            Status::Unmet => {
+                if self.call_unmet(idx, &tag, depth) {
+                    return true;
+                }
+            }
+            Status::Met => {
+                let low = self.plan.chunks[idx].clone();
+                let r = self.call(idx, &low, None, 1);
+                self.store(idx, tag.clone(), r);
+            }
+            Status::SkipReq => self.not_run(
+                idx,
+                &tag,
+                true,
+                "State was not run because requisites were skipped by another state",
+            ),
+            Status::SkipWatch if !self.is_prereq(idx) => {
+                let low = self.plan.chunks[idx].clone();
+                let mut r = self.call(idx, &low, None, 1);
+                let c = r.get("comment").map(Value::py_str).unwrap_or_default();
+                r.insert(
+                    "comment".into(),
+                    format!("{c} mod_watch was not run because requisites were skipped by another state").into(),
+                );
+                self.running.insert(tag.clone(), r);
+            }
+            Status::Fail => {
+                if let Some(mut p) = self.pre.get(&tag).cloned() {
+                    if p.get("changes").is_some_and(Value::is_truthy) {
+                        p.insert("changes".into(), Value::map());
+                    }
+                    p.insert("__run_num__".into(), Value::Int(self.run_num));
+                    let low = &self.plan.chunks[idx];
+                    for k in ["__sls__", "__id__", "name"] {
+                        p.insert(k.into(), low.get(k).cloned().unwrap_or(Value::Null));
+                    }
+                    self.pre.insert(tag.clone(), p.clone());
+                    self.running.insert(tag.clone(), p);
+                    self.run_num += 1;
+                } else {
+                    let mut failed: Vec<String> = Vec::new();
+                    for chunks in reqs.values() {
+                        for &c in chunks {
+                            let rl = &self.plan.chunks[c];
+                            let rt = gen_tag(rl);
+                            let rr = self.pre.get(&rt).or_else(|| self.running.get(&rt));
+                            if let Some(rr) = rr {
+                                if rr.get("result") == Some(&Value::Bool(false)) {
+                                    let key = format!(
+                                        "{}.{}",
+                                        rl.get("__sls__").map(Value::py_str).unwrap_or_default(),
+                                        rl.get("__id__").map(Value::py_str).unwrap_or_default()
+                                    );
+                                    if !failed.contains(&key) {
+                                        failed.push(key);
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    let cmt = format!("One or more requisite failed: {}", failed.join(", "));
+                    self.not_run(idx, &tag, false, &cmt);
+                }
+            }
+            Status::Change if !self.is_prereq(idx) => {
+                let low = self.plan.chunks[idx].clone();
+                let mut r = self.call(idx, &low, None, 1);
+                let changed = r.get("changes").is_some_and(Value::is_truthy);
+                if !changed && !r.get("skip_watch").is_some_and(Value::is_truthy) {
+                    let mut low = self.plan.chunks[idx].clone();
+                    let fun = low.get("fun").cloned().unwrap_or(Value::Null);
+                    low.insert("sfun".into(), fun);
+                    low.insert("fun".into(), "mod_watch".into());
+                    let rv = self.reqs_value(&reqs);
+                    low.insert("__reqs__".into(), Value::Map(rv.clone()));
+                    r = self.call(idx, &low, Some(&rv), 1);
+                }
+                self.running.insert(tag.clone(), r);
+            }
+            Status::Pre => self.not_run(idx, &tag, true, "No changes detected"),
+            Status::Onfail => self.not_run(
+                idx,
+                &tag,
+                true,
+                "State was not run because onfail req did not change",
+            ),
+            Status::Onchanges => self.not_run(
+                idx,
+                &tag,
+                true,
+                "State was not run because none of the onchanges reqs changed",
+            ),
+            _ => {
+                let low = self.plan.chunks[idx].clone();
+                let r = self.call(idx, &low, None, 1);
+                self.store(idx, tag.clone(), r);
+            }
+        }
+        false
+    }
+
+    /// Run the requisites that have not run yet, then this chunk. `true` when failhard fired.
+    fn call_unmet(&mut self, idx: usize, tag: &str, depth: usize) -> bool {
+        for (_, c) in self.plan.graph.dependencies(&self.plan.chunks, idx) {
+            let ctag = gen_tag(&self.plan.chunks[c]);
+            if !self.running.contains_key(&ctag) {
+                self.call_chunk(c, 0);
+                if self.check_failhard(c) {
+                    self.running.insert("__FAILHARD__".into(), Map::new());
+                    return true;
+                }
+            }
+        }
+        if self.is_prereq(idx) {
+            let (status, _) = self.check_requisites(idx);
+            if status == Status::Pre {
+                let low = &self.plan.chunks[idx];
+                let mut r = Map::new();
+                r.insert("changes".into(), Value::map());
+                r.insert("result".into(), Value::Bool(true));
+                r.insert("duration".into(), Value::Float(0.002));
+                r.insert("start_time".into(), local_time_iso().into());
+                r.insert("comment".into(), "No changes detected".into());
+                r.insert("__run_num__".into(), Value::Int(self.run_num));
+                r.insert("__state_ran__".into(), Value::Bool(false));
+                for k in ["__sls__", "__id__", "name"] {
+                    r.insert(k.into(), low.get(k).cloned().unwrap_or(Value::Null));
+                }
+                self.pre.insert(tag.to_string(), r);
+                self.run_num += 1;
+            } else {
+                let low = self.plan.chunks[idx].clone();
+                let mut r = self.call(idx, &low, None, 1);
+                if !r.get("changes").is_some_and(Value::is_truthy) && status == Status::Change {
+                    let mut w = Map::new();
+                    w.insert("watch".into(), "watch".into());
+                    r.insert("changes".into(), Value::Map(w));
+                    r.insert("result".into(), Value::Null);
+                }
+                self.pre.insert(tag.to_string(), r);
+            }
+        } else if depth + 1 >= 20 {
+            let low = &self.plan.chunks[idx];
+            let mut r = Map::new();
+            r.insert("changes".into(), Value::map());
+            r.insert("result".into(), Value::Bool(false));
+            r.insert("comment".into(), "Recursive requisite found".into());
+            r.insert("__run_num__".into(), Value::Int(self.run_num));
+            for k in ["__sls__", "__id__", "name"] {
+                r.insert(k.into(), low.get(k).cloned().unwrap_or(Value::Null));
+            }
+            self.running.insert(tag.to_string(), r);
+        } else if self.call_chunk(idx, depth + 1) {
+            return true;
+        }
+        if self.check_failhard(idx) {
+            self.running.insert("__FAILHARD__".into(), Map::new());
+            return true;
+        }
+        false
+    }
+
+    /// Salt's `State.call`: verify, conditions, the function, check_cmd, bookkeeping, retry.
+    fn call(&mut self, idx: usize, low: &Chunk, reqs: Option<&Map>, retries: i64) -> Map {
+        let start = Instant::now();
+        let start_time = local_time_iso();
+        let state = low.get("state").map(Value::py_str).unwrap_or_default();
+        let fun = low.get("fun").map(Value::py_str).unwrap_or_default();
+        let full = format!("{state}.{fun}");
+        let name = low.get("name").cloned().unwrap_or(Value::Null);
+        let func = if fun == "mod_watch" {
+            self.registry.mod_watch(&state)
+        } else {
+            self.registry.get(&full)
+        };
+        let Some(func) = func else {
+            let mut comment = String::new();
+            if let Some(sls) = low.get("__sls__") {
+                comment.push_str(&format!(
+                    "State '{full}' was not found in SLS '{}'\nReason: '{full}' is not available.\n",
+                    sls.py_str()
+                ));
+            } else {
+                comment.push_str(&format!("Specified state '{full}' was not found\n"));
+            }
+            let mut r = Map::new();
+            r.insert("result".into(), Value::Bool(false));
+            r.insert("name".into(), name);
+            r.insert("changes".into(), Value::map());
+            r.insert("comment".into(), comment.into());
+            r.insert("__run_num__".into(), Value::Int(self.run_num));
+            self.run_num += 1;
+            return r;
+        };
+        let prereq = low.get("__prereq__").is_some_and(Value::is_truthy);
+        let test = self.test || prereq;
+        let mut r = Map::new();
+        r.insert("result".into(), Value::Bool(false));
+        r.insert("name".into(), name.clone());
+        r.insert("changes".into(), Value::map());
+        let mut comments: Option<Vec<Value>> = None;
+        if ["unless", "onlyif", "creates"].iter().any(|k| low.contains_key(*k)) {
+            let check = conditions::run_check(low, self.functions);
+            for (k, v) in check {
+                if k.as_str() == Some("comment") {
+                    if let Value::List(l) = &v {
+                        comments = Some(l.clone());
+                    }
+                }
+                r.insert(k, v);
+            }
+        }
+        let should_run = !r.get("result").is_some_and(Value::is_truthy);
+        if should_run {
+            let call = StateCall {
+                low,
+                test,
+                functions: self.functions,
+                opts: self.opts,
+                reqs,
+                running: &self.running,
+            };
+            r = match func(&call) {
+                Ok(m) => m,
+                Err(e) => {
+                    let mut m = Map::new();
+                    m.insert("result".into(), Value::Bool(false));
+                    m.insert("name".into(), name.clone());
+                    m.insert("changes".into(), Value::map());
+                    m.insert("comment".into(), format!("An exception occurred in this state: {e}").into());
+                    m
+                }
+            };
+        } else if let Some(list) = comments {
+            let joined: Vec<String> = list.iter().map(Value::py_str).collect();
+            r.insert("comment".into(), joined.join("\n").into());
+        }
+        if low.contains_key("check_cmd") && state != "file" {
+            for (k, v) in conditions::run_check_cmd(low) {
+                r.insert(k, v);
+            }
+        }
+        if let Some(Value::List(l)) = r.get("comment") {
+            let joined: Vec<String> = l.iter().map(Value::py_str).collect();
+            r.insert("comment".into(), joined.join("\n").into());
+        }
+        if let Some(v) = r.get("result").cloned() {
+            if !v.is_null() && !matches!(v, Value::Bool(_)) {
+                r.insert("result".into(), Value::Bool(v.is_truthy()));
+            }
+        }
+        if prereq {
+            if let Some(c) = self.plan.chunks.get_mut(idx) {
+                c.insert("__prereq__".into(), Value::Bool(false));
+            }
+            return r;
+        }
+        r.insert("__sls__".into(), low.get("__sls__").cloned().unwrap_or(Value::Null));
+        r.insert("__run_num__".into(), Value::Int(self.run_num));
+        self.run_num += 1;
+        r.insert("start_time".into(), start_time.into());
+        r.insert("duration".into(), Value::Float(ms(start)));
+        r.insert("__id__".into(), low.get("__id__").cloned().unwrap_or(Value::Null));
+        if let Some(retry) = low.get("retry") {
+            let retry = verify_retry(retry);
+            if !self.test {
+                let until = retry.until;
+                let result = r.get("result").cloned().unwrap_or(Value::Null);
+                if Value::Bool(until) != result && retry.attempts > retries {
+                    let mut interval = retry.interval;
+                    if retry.splay != 0 {
+                        interval += pseudo_random(retry.splay);
+                    }
+                    if interval > 0 {
+                        std::thread::sleep(std::time::Duration::from_secs(interval as u64));
+                    }
+                    let orig = r;
+                    let mut again = self.call(idx, low, reqs, retries + 1);
+                    let orig_comment = orig.get("comment").map(Value::py_str).unwrap_or_default();
+                    let new_comment = again.get("comment").map(Value::py_str).unwrap_or_default();
+                    again.insert(
+                        "comment".into(),
+                        format!(
+                            "Attempt {retries}: Returned a result of \"{}\", with the following comment: \"{orig_comment}\"\n{new_comment}",
+                            result.py_str()
+                        )
+                        .into(),
+                    );
+                    let d = |m: &Map| match m.get("duration") {
+                        Some(Value::Float(f)) => *f,
+                        Some(Value::Int(i)) => *i as f64,
+                        _ => 0.0,
+                    };
+                    let total = d(&again) + d(&orig) + (interval as f64) * 1000.0;
+                    again.insert("duration".into(), Value::Float(total));
+                    if retries == 1 {
+                        if let Some(st) = orig.get("start_time") {
+                            again.insert("start_time".into(), st.clone());
+                        }
+                    }
+                    r = again;
+                }
+            } else {
+                let c = r.get("comment").map(Value::py_str).unwrap_or_default();
+                r.insert(
+                    "comment".into(),
+                    format!(
+                        "{c}  The state would be retried every {} seconds (with a splay of up to {} seconds) a maximum of {} times or until a result of {} is returned",
+                        retry.interval,
+                        retry.splay,
+                        retry.attempts,
+                        if retry.until { "True" } else { "False" }
+                    )
+                    .into(),
+                );
+            }
+        }
+        r
+    }
+
+    fn call_listen(&mut self) {
+        let chunks = self.plan.chunks.clone();
+        let mut crefs: IndexMap<(String, String, String), usize> = IndexMap::new();
+        let mut listeners: Vec<((String, String, String), Vec<Value>)> = Vec::new();
+        let s = |c: &Chunk, k: &str| c.get(k).map(Value::py_str).unwrap_or_default();
+        for (i, c) in chunks.iter().enumerate() {
+            let key = (s(c, "state"), s(c, "__id__"), s(c, "name"));
+            crefs.insert(key.clone(), i);
+            if let Some(l) = c.get("listen") {
+                listeners.push((key, l.as_list().cloned().unwrap_or_default()));
+            }
+            if let Some(Value::List(l_in)) = c.get("listen_in") {
+                for l in l_in {
+                    if let Value::Map(m) = l {
+                        for (k, v) in m {
+                            let mut req = Map::new();
+                            req.insert(Value::Str(s(c, "state")), Value::Str(s(c, "__id__")));
+                            listeners.push(((k.py_str(), v.py_str(), "lookup".into()), vec![Value::Map(req)]));
+                        }
+                    }
+                }
+            }
+        }
+        let in_cref = |st: &str, val: &str, cref: &(String, String, String)| {
+            cref.0 == st && (cref.0 == val || cref.1 == val || cref.2 == val)
+        };
+        let mut watchers: Vec<Chunk> = Vec::new();
+        let mut errors: IndexMap<String, Map> = IndexMap::new();
+        for (key, val) in listeners {
+            for listen_to in val {
+                let listen_to = match listen_to {
+                    Value::Map(m) => m,
+                    other => {
+                        let target = other.py_str();
+                        let mut found = None;
+                        for c in &chunks {
+                            if s(c, "__id__") == target || s(c, "name") == target {
+                                let mut m = Map::new();
+                                m.insert(Value::Str(s(c, "state")), Value::Str(s(c, "__id__")));
+                                found = Some(m);
+                            }
+                        }
+                        match found {
+                            Some(m) => m,
+                            None => continue,
+                        }
+                    }
+                };
+                for (lkey, lval) in &listen_to {
+                    let (lkey, lval) = (lkey.py_str(), lval.py_str());
+                    if !crefs.keys().any(|c| in_cref(&lkey, &lval, c)) {
+                        errors.insert(
+                            listen_err_tag(&lkey, &lval),
+                            listen_err(&lkey, &lval),
+                        );
+                        continue;
+                    }
+                    let to_tags: Vec<String> = crefs
+                        .iter()
+                        .filter(|(c, _)| in_cref(&lkey, &lval, c))
+                        .map(|(_, i)| gen_tag(&chunks[*i]))
+                        .collect();
+                    for to_tag in to_tags {
+                        let changed = self
+                            .running
+                            .get(&to_tag)
+                            .and_then(|r| r.get("changes"))
+                            .is_some_and(Value::is_truthy);
+                        if !changed {
+                            continue;
+                        }
+                        if !crefs.keys().any(|c| in_cref(&key.0, &key.1, c)) {
+                            errors.insert(listen_err_tag(&key.0, &key.1), listen_err(&key.0, &key.1));
+                            continue;
+                        }
+                        for (c, i) in &crefs {
+                            if !in_cref(&key.0, &key.1, c) {
+                                continue;
+                            }
+                            let mut low = chunks[*i].clone();
+                            let fun = low.get("fun").cloned().unwrap_or(Value::Null);
+                            low.insert("sfun".into(), fun);
+                            low.insert("fun".into(), "mod_watch".into());
+                            let id = s(&low, "__id__");
+                            low.insert("__id__".into(), format!("listener_{id}").into());
+                            for r in RequisiteType::ALL {
+                                low.shift_remove(r.name());
+                            }
+                            low.shift_remove("onfail_stop");
+                            watchers.push(low);
+                        }
+                    }
+                }
+            }
+        }
+        let mut order = Vec::new();
+        for w in watchers {
+            self.plan.chunks.push(w);
+            let idx = self.plan.chunks.len() - 1;
+            self.plan.graph.add_loose_chunk(&self.plan.chunks, idx);
+            order.push(idx);
+        }
+        self.call_chunks(&order);
+        for (tag, mut e) in errors {
+            e.insert("__run_num__".into(), Value::Int(self.run_num));
+            self.run_num += 1;
+            self.running.insert(tag, e);
+        }
+    }
+}
+
+fn listen_err_tag(name: &str, id: &str) -> String {
+    format!("Listen_Error_|-listen_{id}_|-listen_{name}_|-Listen_Error")
+}
+
+fn listen_err(k: &str, v: &str) -> Map {
+    let mut m = Map::new();
+    m.insert("comment".into(), format!("Referenced state {k}: {v} does not exist").into());
+    m.insert("name".into(), format!("listen_{k}:{v}").into());
+    m.insert("result".into(), Value::Bool(false));
+    m.insert("changes".into(), Value::map());
+    m
+}
+
+struct Retry {
+    until: bool,
+    attempts: i64,
+    interval: i64,
+    splay: i64,
+}
+
+fn verify_retry(v: &Value) -> Retry {
+    let dflt = Retry { until: true, attempts: 2, interval: 30, splay: 0 };
+    match v {
+        Value::Map(m) => Retry {
+            until: match m.get("until") {
+                Some(Value::Bool(b)) => *b,
+                _ => dflt.until,
+            },
+            attempts: match m.get("attempts") {
+                Some(Value::Int(i)) => *i,
+                _ => dflt.attempts,
+            },
+            interval: match m.get("interval") {
+                Some(Value::Int(i)) => *i,
+                _ => dflt.interval,
+            },
+            splay: match m.get("splay") {
+                Some(Value::Int(i)) => *i,
+                _ => dflt.splay,
+            },
+        },
+        Value::Bool(false) => Retry { attempts: 0, ..dflt },
+        _ => dflt,
+    }
+}
+
+fn pseudo_random(max: i64) -> i64 {
+    let n = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos() as i64)
+        .unwrap_or(0);
+    if max <= 0 {
+        0
+    } else {
+        n % (max + 1)
+    }
+}
