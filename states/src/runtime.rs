@@ -240,8 +240,8 @@ impl<'a> Runner<'a> {
         (status, reqs)
     }
 
-    fn store(&mut self, idx: usize, tag: String, ret: Map) {
-        if self.is_prereq(idx) {
+    fn store(&mut self, prereq: bool, tag: String, ret: Map) {
+        if prereq {
             self.pre.insert(tag, ret);
         } else {
             self.running.insert(tag, ret);
@@ -288,8 +288,9 @@ impl<'a> Runner<'a> {
             }
             Status::Met => {
                 let low = self.plan.chunks[idx].clone();
+                let prereq = self.is_prereq(idx);
                 let r = self.call(idx, &low, None, 1);
-                self.store(idx, tag.clone(), r);
+                self.store(prereq, tag.clone(), r);
             }
             Status::SkipReq => self.not_run(
                 idx,
@@ -375,8 +376,9 @@ impl<'a> Runner<'a> {
             ),
             _ => {
                 let low = self.plan.chunks[idx].clone();
+                let prereq = self.is_prereq(idx);
                 let r = self.call(idx, &low, None, 1);
-                self.store(idx, tag.clone(), r);
+                self.store(prereq, tag.clone(), r);
             }
         }
         false
