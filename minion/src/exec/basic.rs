@@ -31,6 +31,11 @@ fn delimiter(kwargs: &Map, args: &[Value], i: usize) -> String {
     arg(args, kwargs, i, "delimiter").map(Value::py_str).unwrap_or_else(|| ":".into())
 }
 
+/// Does `basic` implement this `file.*` function?
+pub fn handles(name: &str) -> bool {
+    matches!(name, "file.file_exists" | "file.directory_exists" | "file.exists" | "file.join")
+}
+
 /// Dispatch one non-state function.
 pub fn call(ex: &Exec, name: &str, args: &[Value], kwargs: &Map) -> Result<Value> {
     let m = &ex.minion;

@@ -3,6 +3,8 @@
 
 mod args;
 mod basic;
+mod cp;
+mod file;
 pub mod state;
 
 use crate::context::Minion;
@@ -44,6 +46,11 @@ pub const FUNCTIONS: &[&str] = &[
     "sys.list_functions", "sys.doc",
 ];
 
+/// Functions provided by the `file` and `cp` modules (extended by their files).
+pub fn extra_functions() -> &'static [&'static str] {
+    &[]
+}
+
 impl Functions for Exec {
     fn call(&self, name: &str, args: &[Value], kwargs: &Map) -> Result<Value> {
         let mut kwargs = kwargs.clone();
@@ -52,12 +59,14 @@ impl Functions for Exec {
         let (module, _) = name.split_once('.').unwrap_or((name, ""));
         match module {
             "state" => state::call(self, name, args, &kwargs),
+            "cp" => cp::call(self, name, args, &kwargs),
+            "file" if !basic::handles(name) => file::call(self, name, args, &kwargs),
             _ => basic::call(self, name, args, &kwargs),
         }
     }
 
     fn exists(&self, name: &str) -> bool {
-        FUNCTIONS.contains(&name)
+        FUNCTIONS.contains(&name) || extra_functions().contains(&name)
     }
 }
 

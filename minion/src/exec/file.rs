@@ -1,0 +1,9 @@
+//! `file.*` execution functions beyond the existence checks. (Being written.)
+
+use super::Exec;
+use halite_core::{Error, Map, Result, Value};
+
+/// Dispatch a `file.*` function not handled by `basic`.
+pub fn call(_ex: &Exec, name: &str, _args: &[Value], _kwargs: &Map) -> Result<Value> {
+    Err(Error::NotAvailable(name.to_string()))
+}
