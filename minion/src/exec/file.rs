@@ -3,6 +3,9 @@
 use super::Exec;
 use halite_core::{Error, Map, Result, Value};
 
+/// The functions this module provides.
+pub const FUNCTIONS: &[&str] = &[];
+
 /// Dispatch a `file.*` function not handled by `basic`.
 pub fn call(_ex: &Exec, name: &str, _args: &[Value], _kwargs: &Map) -> Result<Value> {
     Err(Error::NotAvailable(name.to_string()))

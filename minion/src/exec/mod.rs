@@ -46,11 +46,6 @@ pub const FUNCTIONS: &[&str] = &[
     "sys.list_functions", "sys.doc",
 ];
 
-/// Functions provided by the `file` and `cp` modules (extended by their files).
-pub fn extra_functions() -> &'static [&'static str] {
-    &[]
-}
-
 impl Functions for Exec {
     fn call(&self, name: &str, args: &[Value], kwargs: &Map) -> Result<Value> {
         let mut kwargs = kwargs.clone();
@@ -66,7 +61,7 @@ impl Functions for Exec {
     }
 
     fn exists(&self, name: &str) -> bool {
-        FUNCTIONS.contains(&name) || extra_functions().contains(&name)
+        FUNCTIONS.contains(&name) || file::FUNCTIONS.contains(&name) || cp::FUNCTIONS.contains(&name)
     }
 }
 
