@@ -62,7 +62,10 @@ fn truthy(s: &str) -> Result<bool, String> {
 
 /// Parse the words after `salt-call`.
 pub fn parse(argv: &[String]) -> Result<CallOpts, String> {
-    let mut o = CallOpts { config_dir: "/etc/salt".into(), ..Default::default() };
+    let mut o = CallOpts {
+        config_dir: "/etc/salt".into(),
+        ..Default::default()
+    };
     let mut positional: Vec<String> = Vec::new();
     let mut i = 0;
     let mut only_positional = false;
@@ -91,7 +94,10 @@ pub fn parse(argv: &[String]) -> Result<CallOpts, String> {
             if let Some(v) = inline.clone() {
                 return Ok(v);
             }
-            let v = argv.get(*i).cloned().ok_or_else(|| format!("{name} option requires 1 argument"))?;
+            let v = argv
+                .get(*i)
+                .cloned()
+                .ok_or_else(|| format!("{name} option requires 1 argument"))?;
             *i += 1;
             Ok(v)
         };
@@ -102,12 +108,17 @@ pub fn parse(argv: &[String]) -> Result<CallOpts, String> {
             "--out" | "--output" => o.out = Some(value(&mut i)?),
             "--out-indent" | "--output-indent" => {
                 let v = value(&mut i)?;
-                o.out_indent = Some(v.parse().map_err(|_| format!("option {name}: invalid integer value: '{v}'"))?);
+                o.out_indent = Some(
+                    v.parse()
+                        .map_err(|_| format!("option {name}: invalid integer value: '{v}'"))?,
+                );
             }
             "--out-file" | "--output-file" => o.out_file = Some(value(&mut i)?),
             "--out-file-append" | "--output-file-append" => o.out_file_append = true,
             "--state-output" | "--state_output" => o.state_output = Some(value(&mut i)?),
-            "--state-verbose" | "--state_verbose" => o.state_verbose = Some(truthy(&value(&mut i)?)?),
+            "--state-verbose" | "--state_verbose" => {
+                o.state_verbose = Some(truthy(&value(&mut i)?)?)
+            }
             "--no-color" | "--no-colour" => o.color = Some(false),
             "--force-color" | "--force-colour" => o.color = Some(true),
             "-l" | "--log-level" => o.log_level = Some(value(&mut i)?),
@@ -145,7 +156,10 @@ impl CallOpts {
         }
         let roots = |dir: &str| {
             let mut r = Map::new();
-            r.insert("base".into(), Value::List(vec![Value::Str(dir.to_string())]));
+            r.insert(
+                "base".into(),
+                Value::List(vec![Value::Str(dir.to_string())]),
+            );
             Value::Map(r)
         };
         if let Some(d) = &self.file_root {
@@ -175,24 +189,28 @@ impl CallOpts {
     /// Outputter options: the command line over the config (`state_output`, `state_verbose`,
     /// `color`).
     pub fn output_options(&self, cfg: &Map) -> OutputOptions {
-        let mut o = OutputOptions::default();
-        o.state_output = self
+        let state_output = self
             .state_output
             .clone()
             .or_else(|| cfg.get("state_output").map(Value::py_str))
             .unwrap_or_else(|| "full".into());
-        o.state_verbose = self
+        let state_verbose = self
             .state_verbose
             .unwrap_or_else(|| cfg.get("state_verbose").is_none_or(Value::is_truthy));
-        o.color = match self.color {
+        let color = match self.color {
             Some(c) => c,
             None => {
                 cfg.get("color").is_none_or(Value::is_truthy)
                     && std::io::IsTerminal::is_terminal(&std::io::stdout())
             }
         };
-        o.indent = self.out_indent;
-        o
+        OutputOptions {
+            state_output,
+            state_verbose,
+            color,
+            indent: self.out_indent,
+            ..OutputOptions::default()
+        }
     }
 }
 
@@ -206,7 +224,10 @@ mod tests {
 
     #[test]
     fn conformance_command_line() {
-        let o = parse(&words("-c /r/etc/salt --local --retcode-passthrough --out=json state.apply web test=True")).unwrap();
+        let o = parse(&words(
+            "-c /r/etc/salt --local --retcode-passthrough --out=json state.apply web test=True",
+        ))
+        .unwrap();
         assert_eq!(o.config_dir, "/r/etc/salt");
         assert!(o.local && o.retcode_passthrough);
         assert_eq!(o.out.as_deref(), Some("json"));

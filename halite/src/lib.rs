@@ -120,13 +120,23 @@ fn salt_call(argv: Vec<String>) -> i32 {
     }
 }
 
-fn emit(opts: &call_args::CallOpts, cfg: &Map, default_out: &str, ret: &Value, retcode: i64) -> i32 {
+fn emit(
+    opts: &call_args::CallOpts,
+    cfg: &Map,
+    default_out: &str,
+    ret: &Value,
+    retcode: i64,
+) -> i32 {
     let mut data = Map::new();
     data.insert("local".into(), ret.clone());
     let outputter = opts
         .out
         .clone()
-        .or_else(|| cfg.get("output").filter(|v| !v.is_null()).map(Value::py_str))
+        .or_else(|| {
+            cfg.get("output")
+                .filter(|v| !v.is_null())
+                .map(Value::py_str)
+        })
         .unwrap_or_else(|| default_out.to_string());
     let out_opts = opts.output_options(cfg);
     match halite_output::render(&outputter, &Value::Map(data), &out_opts) {

@@ -28,7 +28,12 @@ fn mask(v: &Value) -> Value {
 }
 
 /// Run `fun` with `args`/`kwargs`.
-pub fn call(minion: &Arc<Minion>, fun: &str, args: &[Value], kwargs: &Map) -> Result<CallOutcome, Error> {
+pub fn call(
+    minion: &Arc<Minion>,
+    fun: &str,
+    args: &[Value],
+    kwargs: &Map,
+) -> Result<CallOutcome, Error> {
     let functions = minion.functions();
     if !functions.exists(fun) {
         return Err(Error::NotAvailable(fun.to_string()));

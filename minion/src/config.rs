@@ -48,7 +48,10 @@ pub fn load(confdir: &Path, overrides: Map) -> Result<MinionConfig> {
         file.insert(k, v);
     }
     let mut cfg = MinionConfig::from_file_map(file);
-    cfg.opts.insert("conf_file".into(), confdir.join("minion").display().to_string().into());
+    cfg.opts.insert(
+        "conf_file".into(),
+        confdir.join("minion").display().to_string().into(),
+    );
     if cfg.opts.get("id").is_none_or(Value::is_null) {
         let host = nix::unistd::gethostname()
             .ok()

@@ -61,7 +61,9 @@ impl Minion {
     /// The compiled pillar and its errors.
     pub fn pillar_full(self: &Arc<Self>) -> &(Value, Vec<String>) {
         self.pillar.get_or_init(|| {
-            let src = PillarFiles { minion: self.clone() };
+            let src = PillarFiles {
+                minion: self.clone(),
+            };
             let (p, errors) = halite_pillar::compile(&src, self.pillar_override.as_ref());
             (Value::Map(p), errors)
         })
@@ -75,7 +77,11 @@ impl Minion {
     /// Does this minion match `tgt` (used by top files)?
     pub fn matches(self: &Arc<Self>, tgt: &Value, tgt_type: &str, pillar: &Value) -> bool {
         let empty = Map::new();
-        let nodegroups = self.opts().get("nodegroups").and_then(Value::as_map).unwrap_or(&empty);
+        let nodegroups = self
+            .opts()
+            .get("nodegroups")
+            .and_then(Value::as_map)
+            .unwrap_or(&empty);
         let data = halite_target::MinionData {
             id: self.cfg.id(),
             grains: &self.grains,
@@ -104,7 +110,10 @@ impl Minion {
 
     /// Execution functions bound to this run.
     pub fn functions(self: &Arc<Self>) -> Arc<dyn Functions> {
-        Arc::new(crate::exec::Exec { minion: self.clone(), compiling_pillar: false })
+        Arc::new(crate::exec::Exec {
+            minion: self.clone(),
+            compiling_pillar: false,
+        })
     }
 }
 
@@ -114,10 +123,19 @@ struct PillarFiles {
 }
 
 impl PillarFiles {
-    fn render(&self, saltenv: &str, rel: &str, sls: &str, pillar: &Map) -> Result<Option<Value>, String> {
+    fn render(
+        &self,
+        saltenv: &str,
+        rel: &str,
+        sls: &str,
+        pillar: &Map,
+    ) -> Result<Option<Value>, String> {
         let m = &self.minion;
-        let Some(path) = m.pillar_roots.find(saltenv, rel) else { return Ok(None) };
-        let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let Some(path) = m.pillar_roots.find(saltenv, rel) else {
+            return Ok(None);
+        };
+        let text =
+            std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
         let mut ctx = Map::new();
         ctx.insert("grains".into(), m.grains.clone());
         ctx.insert("pillar".into(), Value::Map(pillar.clone()));
@@ -125,10 +143,16 @@ impl PillarFiles {
         opts.insert("grains".into(), m.grains.clone());
         opts.insert("pillar".into(), Value::Map(pillar.clone()));
         ctx.insert("opts".into(), Value::Map(opts));
-        let functions: Arc<dyn Functions> =
-            Arc::new(crate::exec::Exec { minion: m.clone(), compiling_pillar: true });
+        let functions: Arc<dyn Functions> = Arc::new(crate::exec::Exec {
+            minion: m.clone(),
+            compiling_pillar: true,
+        });
         let full = path.display().to_string();
-        let pipe = m.opts().get("renderer").map(Value::py_str).unwrap_or_else(|| "jinja|yaml".into());
+        let pipe = m
+            .opts()
+            .get("renderer")
+            .map(Value::py_str)
+            .unwrap_or_else(|| "jinja|yaml".into());
         let job = RenderJob {
             text: &text,
             rel,

@@ -21,7 +21,10 @@ pub fn parse_salt_url(url: &str) -> (String, Option<String>) {
         Some((p, q)) => {
             let env = q
                 .split('&')
-                .find_map(|kv| kv.strip_prefix("saltenv=").or_else(|| kv.strip_prefix("env=")))
+                .find_map(|kv| {
+                    kv.strip_prefix("saltenv=")
+                        .or_else(|| kv.strip_prefix("env="))
+                })
                 .map(str::to_string);
             (p.to_string(), env)
         }
@@ -35,9 +38,16 @@ impl LocalRoots {
         let envs = cfg.envs(key);
         let mut roots = HashMap::new();
         for env in &envs {
-            roots.insert(env.clone(), cfg.roots(key, env).into_iter().map(PathBuf::from).collect());
+            roots.insert(
+                env.clone(),
+                cfg.roots(key, env).into_iter().map(PathBuf::from).collect(),
+            );
         }
-        LocalRoots { roots, envs, list_cache: Mutex::new(HashMap::new()) }
+        LocalRoots {
+            roots,
+            envs,
+            list_cache: Mutex::new(HashMap::new()),
+        }
     }
 
     /// The saltenvs, in config order.
@@ -56,7 +66,10 @@ impl LocalRoots {
         if rel.split('/').any(|c| c == "..") {
             return None;
         }
-        self.roots(saltenv).iter().map(|r| r.join(rel)).find(|p| p.is_file())
+        self.roots(saltenv)
+            .iter()
+            .map(|r| r.join(rel))
+            .find(|p| p.is_file())
     }
 
     /// Resolve an sls name (`a.b`) to `a/b.sls` or `a/b/init.sls`: (relative path, full path).
@@ -91,7 +104,9 @@ impl LocalRoots {
 }
 
 fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) {
-    let Ok(rd) = std::fs::read_dir(dir) else { return };
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return;
+    };
     for entry in rd.flatten() {
         let p = entry.path();
         let name = entry.file_name().to_string_lossy().to_string();
@@ -102,9 +117,16 @@ fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) {
             walk(root, &p, out);
         } else if let Some(stem) = name.strip_suffix(".sls") {
             let rel = p.strip_prefix(root).unwrap_or(&p);
-            let parent = rel.parent().map(|x| x.to_string_lossy().replace('/', ".")).unwrap_or_default();
+            let parent = rel
+                .parent()
+                .map(|x| x.to_string_lossy().replace('/', "."))
+                .unwrap_or_default();
             let sls = if stem == "init" {
-                if parent.is_empty() { continue } else { parent }
+                if parent.is_empty() {
+                    continue;
+                } else {
+                    parent
+                }
             } else if parent.is_empty() {
                 stem.to_string()
             } else {

@@ -47,16 +47,27 @@ impl<'a> HighStateBuilder<'a> {
             jinja,
             context,
             functions,
-            default_pipe: opts.get("renderer").map(Value::py_str).unwrap_or_else(|| "jinja|yaml".into()),
+            default_pipe: opts
+                .get("renderer")
+                .map(Value::py_str)
+                .unwrap_or_else(|| "jinja|yaml".into()),
             auto_order: opts.get("state_auto_order").is_none_or(Value::is_truthy),
             iorder: 10000,
         }
     }
 
     /// Render one file of the tree (top file or SLS) into data.
-    pub fn render_file(&self, saltenv: &str, rel: &str, sls: &str) -> Result<Option<Value>, String> {
-        let Some(path) = self.roots.find(saltenv, rel) else { return Ok(None) };
-        let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    pub fn render_file(
+        &self,
+        saltenv: &str,
+        rel: &str,
+        sls: &str,
+    ) -> Result<Option<Value>, String> {
+        let Some(path) = self.roots.find(saltenv, rel) else {
+            return Ok(None);
+        };
+        let text =
+            std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
         let full = path.display().to_string();
         let job = RenderJob {
             text: &text,
@@ -116,7 +127,9 @@ impl<'a> HighStateBuilder<'a> {
                     include = l.clone();
                     state.shift_remove("include");
                 }
-                _ => errors.push(format!("Include Declaration in SLS {sls} is not formed as a list")),
+                _ => errors.push(format!(
+                    "Include Declaration in SLS {sls} is not formed as a list"
+                )),
             }
         }
         handle_extend(&mut state, sls, saltenv, &mut errors);
@@ -238,7 +251,10 @@ impl<'a> HighStateBuilder<'a> {
         for (saltenv, states) in matches {
             for sls_match in states {
                 let avail = self.roots.list_states(saltenv);
-                let mut files: Vec<String> = avail.into_iter().filter(|a| fnmatch(a, sls_match)).collect();
+                let mut files: Vec<String> = avail
+                    .into_iter()
+                    .filter(|a| fnmatch(a, sls_match))
+                    .collect();
                 if files.is_empty() {
                     files.push(sls_match.clone());
                 }
@@ -246,14 +262,17 @@ impl<'a> HighStateBuilder<'a> {
                     if mods.contains(&format!("{saltenv}:{sls}")) {
                         continue;
                     }
-                    let (mut state, mut errors) = self.render_state(&sls, saltenv, &mut mods, matches);
+                    let (mut state, mut errors) =
+                        self.render_state(&sls, saltenv, &mut mods, matches);
                     if !state.is_empty() {
                         merge_included_states(&mut high, &mut state, &mut errors);
                     }
                     let needle = format!("SLS {sls_match} in saltenv");
                     for e in errors.iter_mut() {
                         if e.contains("is not available") && e.contains(&needle) {
-                            *e = format!("No matching sls found for '{sls_match}' in env '{saltenv}'");
+                            *e = format!(
+                                "No matching sls found for '{sls_match}' in env '{saltenv}'"
+                            );
                         }
                     }
                     all_errors.extend(errors);
@@ -268,7 +287,9 @@ impl<'a> HighStateBuilder<'a> {
 fn merge_included_states(high: &mut Map, state: &mut Map, errors: &mut Vec<String>) {
     for key in ["__extend__", "__exclude__"] {
         if let Some(Value::List(l)) = state.shift_remove(key) {
-            let entry = high.entry(key.into()).or_insert_with(|| Value::List(vec![]));
+            let entry = high
+                .entry(key.into())
+                .or_insert_with(|| Value::List(vec![]));
             if let Value::List(h) = entry {
                 h.extend(l);
             }
@@ -319,9 +340,13 @@ fn clean_duplicate_extends(high: &mut Map) {
 }
 
 fn handle_extend(state: &mut Map, sls: &str, saltenv: &str, errors: &mut Vec<String>) {
-    let Some(ext) = state.shift_remove("extend") else { return };
+    let Some(ext) = state.shift_remove("extend") else {
+        return;
+    };
     let Value::Map(mut ext) = ext else {
-        errors.push(format!("Extension value in SLS '{sls}' is not a dictionary"));
+        errors.push(format!(
+            "Extension value in SLS '{sls}' is not a dictionary"
+        ));
         return;
     };
     for (name, body) in ext.iter_mut() {
@@ -347,28 +372,38 @@ fn handle_extend(state: &mut Map, sls: &str, saltenv: &str, errors: &mut Vec<Str
             if let Some((module, fun)) = k.split_once('.') {
                 let (module, fun) = (module.to_string(), fun.to_string());
                 if let Some(Value::List(mut l)) = body.shift_remove(k) {
-                    l.push(Value::Str(fun.split('.').next().unwrap_or(&fun).to_string()));
+                    l.push(Value::Str(
+                        fun.split('.').next().unwrap_or(&fun).to_string(),
+                    ));
                     body.insert(Value::Str(module), Value::List(l));
                 }
             }
         }
     }
-    let entry = state.entry("__extend__".into()).or_insert_with(|| Value::List(vec![]));
+    let entry = state
+        .entry("__extend__".into())
+        .or_insert_with(|| Value::List(vec![]));
     if let Value::List(l) = entry {
         l.push(Value::Map(ext));
     }
 }
 
 fn handle_exclude(state: &mut Map, sls: &str, errors: &mut Vec<String>) {
-    let Some(exc) = state.shift_remove("exclude") else { return };
+    let Some(exc) = state.shift_remove("exclude") else {
+        return;
+    };
     let list = match exc {
         Value::List(l) => l,
         other => {
-            errors.push(format!("Exclude Declaration in SLS {sls} is not formed as a list"));
+            errors.push(format!(
+                "Exclude Declaration in SLS {sls} is not formed as a list"
+            ));
             vec![other]
         }
     };
-    let entry = state.entry("__exclude__".into()).or_insert_with(|| Value::List(vec![]));
+    let entry = state
+        .entry("__exclude__".into())
+        .or_insert_with(|| Value::List(vec![]));
     if let Value::List(l) = entry {
         l.extend(list);
     }
@@ -378,13 +413,17 @@ fn handle_state_decls(state: &mut Map, sls: &str, saltenv: &str, errors: &mut Ve
     let names: Vec<Value> = state.keys().cloned().collect();
     for name in names {
         let name_s = name.py_str();
-        let Some(body) = state.get_mut(&name) else { continue };
+        let Some(body) = state.get_mut(&name) else {
+            continue;
+        };
         match body {
             Value::Map(b) => {
                 let mut skeys: Vec<String> = Vec::new();
                 let keys: Vec<Value> = b.keys().cloned().collect();
                 for key in keys {
-                    let Some(k) = key.as_str().map(str::to_string) else { continue };
+                    let Some(k) = key.as_str().map(str::to_string) else {
+                        continue;
+                    };
                     if k.starts_with('_') || !matches!(b.get(k.as_str()), Some(Value::List(_))) {
                         continue;
                     }
@@ -419,7 +458,10 @@ fn handle_state_decls(state: &mut Map, sls: &str, saltenv: &str, errors: &mut Ve
                     let mut b = Map::new();
                     b.insert("__sls__".into(), sls.into());
                     b.insert("__env__".into(), saltenv.into());
-                    b.insert(Value::Str(module.to_string()), Value::List(vec![Value::Str(fun)]));
+                    b.insert(
+                        Value::Str(module.to_string()),
+                        Value::List(vec![Value::Str(fun)]),
+                    );
                     *body = Value::Map(b);
                 } else {
                     errors.push(format!("ID {name_s} in SLS {sls} is not a dictionary"));
@@ -449,7 +491,9 @@ pub fn top_matches(
             Ok(Some(t)) => t,
             Ok(None) => continue,
             Err(e) => {
-                errors.push(format!("Rendering Primary Top file failed, render error:\n{e}"));
+                errors.push(format!(
+                    "Rendering Primary Top file failed, render error:\n{e}"
+                ));
                 continue;
             }
         };
@@ -462,7 +506,9 @@ pub fn top_matches(
             if tenv != *env && env != "base" && merged.iter().any(|(e, _)| *e == tenv) {
                 continue;
             }
-            let Value::Map(targets) = targets else { continue };
+            let Value::Map(targets) = targets else {
+                continue;
+            };
             let slot = match merged.iter().position(|(e, _)| *e == tenv) {
                 Some(i) => i,
                 None => {

@@ -12,7 +12,9 @@ pub fn sls_context(tplpath: &str, rel: &str, sls: &str) -> Map {
     let slspath_full = slspath_full.trim_end_matches('/');
     let template = if sls.is_empty() {
         rel.rsplit('/').next().unwrap_or(rel).to_string()
-    } else if rel.ends_with(&format!("{slspath_full}.sls")) || rel.ends_with(&format!("{slspath_full}/init.sls")) {
+    } else if rel.ends_with(&format!("{slspath_full}.sls"))
+        || rel.ends_with(&format!("{slspath_full}/init.sls"))
+    {
         rel.to_string()
     } else {
         let parent = match sls.rfind('/') {
@@ -30,7 +32,14 @@ pub fn sls_context(tplpath: &str, rel: &str, sls: &str) -> Map {
     };
     m.insert("tplpath".into(), tplpath.into());
     m.insert("tplfile".into(), template.clone().into());
-    m.insert("tpldir".into(), if slspath.is_empty() { ".".into() } else { slspath.clone().into() });
+    m.insert(
+        "tpldir".into(),
+        if slspath.is_empty() {
+            ".".into()
+        } else {
+            slspath.clone().into()
+        },
+    );
     m.insert("tpldot".into(), slspath.replace('/', ".").into());
     m.insert("slspath".into(), slspath.clone().into());
     m.insert("slsdotpath".into(), slspath.replace('/', ".").into());
@@ -46,7 +55,10 @@ pub fn pipe_of(text: &str, default: &str) -> Vec<String> {
         Some(s) if !s.trim().is_empty() => s.trim().to_string(),
         _ => default.to_string(),
     };
-    spec.split('|').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect()
+    spec.split('|')
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .collect()
 }
 
 /// What a render produced: text (after Jinja only) or data.

@@ -29,16 +29,22 @@ pub fn top_matches(src: &dyn PillarSource, errors: &mut Vec<String>) -> Vec<(Str
             Ok(Some(t)) => t,
             Ok(None) => continue,
             Err(e) => {
-                errors.push(format!("Rendering Primary Top file failed, render error:\n{e}"));
+                errors.push(format!(
+                    "Rendering Primary Top file failed, render error:\n{e}"
+                ));
                 continue;
             }
         };
         let Some(top) = top.as_map() else { continue };
         for (tenv, targets) in top {
             let tenv = tenv.py_str();
-            let Some(targets) = targets.as_map() else { continue };
+            let Some(targets) = targets.as_map() else {
+                continue;
+            };
             for (tgt, items) in targets {
-                let Some(items) = items.as_list() else { continue };
+                let Some(items) = items.as_list() else {
+                    continue;
+                };
                 let mut tgt_type = "glob".to_string();
                 let mut sls_list = Vec::new();
                 for item in items {
@@ -103,7 +109,11 @@ fn render_one(
                     };
                     let name = if let Some(rel) = name.strip_prefix('.') {
                         let parent = sls.rsplit_once('.').map(|x| x.0).unwrap_or("");
-                        if parent.is_empty() { rel.to_string() } else { format!("{parent}.{rel}") }
+                        if parent.is_empty() {
+                            rel.to_string()
+                        } else {
+                            format!("{parent}.{rel}")
+                        }
                     } else {
                         name
                     };

@@ -25,6 +25,9 @@ mod tests {
         let mut a = map! {"x" => Value::Map(map!{"a" => 1i64, "b" => 2i64}), "l" => Value::List(vec![1i64.into()])};
         let b = map! {"x" => Value::Map(map!{"b" => 3i64, "c" => 4i64}), "l" => Value::List(vec![2i64.into()])};
         merge_recurse(&mut a, b);
-        assert_eq!(Value::Map(a).py_repr(), "{'x': {'a': 1, 'b': 3, 'c': 4}, 'l': [2]}");
+        assert_eq!(
+            Value::Map(a).py_repr(),
+            "{'x': {'a': 1, 'b': 3, 'c': 4}, 'l': [2]}"
+        );
     }
 }

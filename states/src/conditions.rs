@@ -22,13 +22,18 @@ fn as_list(v: &Value) -> Vec<Value> {
 
 fn run_function(entry: &Map, functions: &dyn Functions) -> Value {
     let mut kwargs = entry.clone();
-    let fun = kwargs.shift_remove("fun").map(|v| v.py_str()).unwrap_or_default();
+    let fun = kwargs
+        .shift_remove("fun")
+        .map(|v| v.py_str())
+        .unwrap_or_default();
     let args = match kwargs.shift_remove("args") {
         Some(Value::List(l)) => l,
         Some(other) => vec![other],
         None => vec![],
     };
-    functions.call(&fun, &args, &kwargs).unwrap_or(Value::Bool(false))
+    functions
+        .call(&fun, &args, &kwargs)
+        .unwrap_or(Value::Bool(false))
 }
 
 fn onlyif(low: &Chunk, opts: &RunOpts, functions: &dyn Functions) -> Map {
@@ -53,14 +58,20 @@ fn onlyif(low: &Chunk, opts: &RunOpts, functions: &dyn Functions) -> Map {
             }
             Value::Map(m) => {
                 if !m.contains_key("fun") {
-                    r.insert("comment".into(), format!("no `fun` argument in onlyif: {}", Value::Map(m).py_repr()).into());
+                    r.insert(
+                        "comment".into(),
+                        format!("no `fun` argument in onlyif: {}", Value::Map(m).py_repr()).into(),
+                    );
                     return r;
                 }
                 let mut m = m;
                 let get_return = m.shift_remove("get_return");
                 let mut result = run_function(&m, functions);
                 if let Some(path) = get_return.filter(Value::is_truthy) {
-                    result = result.traverse(&path.py_str(), ":").cloned().unwrap_or(Value::Null);
+                    result = result
+                        .traverse(&path.py_str(), ":")
+                        .cloned()
+                        .unwrap_or(Value::Null);
                 }
                 if !result.is_truthy() {
                     skip(&mut r);
@@ -70,7 +81,10 @@ fn onlyif(low: &Chunk, opts: &RunOpts, functions: &dyn Functions) -> Map {
                 r.insert("result".into(), Value::Bool(false));
             }
             _ => {
-                r.insert("comment".into(), "onlyif execution failed, bad type passed".into());
+                r.insert(
+                    "comment".into(),
+                    "onlyif execution failed, bad type passed".into(),
+                );
                 r.insert("result".into(), Value::Bool(false));
                 return r;
             }
@@ -105,14 +119,20 @@ fn unless(low: &Chunk, opts: &RunOpts, functions: &dyn Functions) -> Map {
             }
             Value::Map(m) => {
                 if !m.contains_key("fun") {
-                    r.insert("comment".into(), format!("no `fun` argument in unless: {}", Value::Map(m).py_repr()).into());
+                    r.insert(
+                        "comment".into(),
+                        format!("no `fun` argument in unless: {}", Value::Map(m).py_repr()).into(),
+                    );
                     return r;
                 }
                 let mut m = m;
                 let get_return = m.shift_remove("get_return");
                 let mut result = run_function(&m, functions);
                 if let Some(path) = get_return.filter(Value::is_truthy) {
-                    result = result.traverse(&path.py_str(), ":").cloned().unwrap_or(Value::Null);
+                    result = result
+                        .traverse(&path.py_str(), ":")
+                        .cloned()
+                        .unwrap_or(Value::Null);
                 }
                 if result.is_truthy() {
                     skip(&mut r);
@@ -122,7 +142,10 @@ fn unless(low: &Chunk, opts: &RunOpts, functions: &dyn Functions) -> Map {
                 }
             }
             _ => {
-                r.insert("comment".into(), "unless condition is false, bad type passed".into());
+                r.insert(
+                    "comment".into(),
+                    "unless condition is false, bad type passed".into(),
+                );
                 r.insert("result".into(), Value::Bool(false));
             }
         }
@@ -166,7 +189,10 @@ pub fn run_check(low: &Chunk, functions: &dyn Functions) -> Map {
     let mut merge = |sub: Map, ret: &mut Map, first: bool| {
         let res = sub.get("result").is_some_and(Value::is_truthy);
         let prev = ret.get("result").is_some_and(Value::is_truthy);
-        ret.insert("result".into(), Value::Bool(if first { res } else { res || prev }));
+        ret.insert(
+            "result".into(),
+            Value::Bool(if first { res } else { res || prev }),
+        );
         comments.push(sub.get("comment").cloned().unwrap_or(Value::Null));
         if let Some(sw) = sub.get("skip_watch") {
             let v = sw.is_truthy() || (!first && skip_watch.unwrap_or(false));
@@ -199,10 +225,16 @@ pub fn run_check_cmd(low: &Chunk) -> Map {
     for entry in as_list(low.get("check_cmd").unwrap_or(&Value::Null)) {
         let rc = retcode(&entry.py_str(), &opts).unwrap_or(1);
         if rc == 0 && r.get("result") == Some(&Value::Bool(false)) {
-            r.insert("comment".into(), "check_cmd determined the state succeeded".into());
+            r.insert(
+                "comment".into(),
+                "check_cmd determined the state succeeded".into(),
+            );
             r.insert("result".into(), Value::Bool(true));
         } else if rc != 0 {
-            r.insert("comment".into(), "check_cmd determined the state failed".into());
+            r.insert(
+                "comment".into(),
+                "check_cmd determined the state failed".into(),
+            );
             r.insert("result".into(), Value::Bool(false));
             return r;
         }

@@ -11,6 +11,13 @@ use indexmap::{IndexMap, IndexSet};
 use std::cmp::Ordering;
 use std::collections::{BinaryHeap, HashMap};
 
+/// The requisite graph has a cycle (details from [`DependencyGraph::cycles_str`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CycleError;
+
+/// A DFS frame: the node, its outgoing edges, the next edge to follow.
+type DfsFrame = (String, Vec<(String, RequisiteType)>, usize);
+
 /// One graph node: a chunk (by index) or the prereq "test run" twin of a chunk.
 #[derive(Debug, Clone)]
 struct Node {
@@ -72,7 +79,13 @@ impl DependencyGraph {
     pub fn add_chunk(&mut self, chunks: &[Chunk], idx: usize) {
         let low = &chunks[idx];
         let tag = gen_tag(low);
-        self.nodes.insert(tag.clone(), Node { chunk: idx, child_min: None });
+        self.nodes.insert(
+            tag.clone(),
+            Node {
+                chunk: idx,
+                child_min: None,
+            },
+        );
         let state = field_str(low, "state");
         let name = field_str(low, "name");
         let id = field_str(low, "__id__");
@@ -80,12 +93,22 @@ impl DependencyGraph {
         self.lookup_add((state, id.clone()), &tag);
         self.lookup_add(("id".into(), id), &tag);
         self.lookup_add(("id".into(), name), &tag);
-        if let Some(sls) = low.get("__sls__").and_then(Value::as_str).filter(|s| !s.is_empty()) {
-            self.sls_to_nodes.entry(sls.to_string()).or_default().insert(tag.clone());
+        if let Some(sls) = low
+            .get("__sls__")
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+        {
+            self.sls_to_nodes
+                .entry(sls.to_string())
+                .or_default()
+                .insert(tag.clone());
         }
         if let Some(Value::List(inc)) = low.get("__sls_included_from__") {
             for s in inc {
-                self.sls_to_nodes.entry(s.py_str()).or_default().insert(tag.clone());
+                self.sls_to_nodes
+                    .entry(s.py_str())
+                    .or_default()
+                    .insert(tag.clone());
             }
         }
     }
@@ -94,11 +117,19 @@ impl DependencyGraph {
         if let Some(n) = self.nodes.get(node_tag) {
             chunks[n.chunk].insert("__prerequiring__".into(), Value::Bool(true));
         }
-        let Some(req_idx) = self.nodes.get(req_tag).map(|n| n.chunk) else { return };
+        let Some(req_idx) = self.nodes.get(req_tag).map(|n| n.chunk) else {
+            return;
+        };
         chunks[req_idx].insert("__prereq__".into(), Value::Bool(true));
         let check = prereq_tag(req_tag);
         if !self.nodes.contains_key(&check) {
-            self.nodes.insert(check.clone(), Node { chunk: req_idx, child_min: None });
+            self.nodes.insert(
+                check.clone(),
+                Node {
+                    chunk: req_idx,
+                    child_min: None,
+                },
+            );
             let incoming: Vec<(String, RequisiteType)> = self
                 .in_edges
                 .get(req_tag)
@@ -191,7 +222,9 @@ impl DependencyGraph {
 
     /// Add the requisite edges of chunk `idx`; Salt's error string on a bad requisite.
     pub fn add_requisites(&mut self, chunks: &mut [Chunk], idx: usize) -> Option<String> {
-        let present = RequisiteType::ALL.iter().any(|r| chunks[idx].contains_key(r.name()));
+        let present = RequisiteType::ALL
+            .iter()
+            .any(|r| chunks[idx].contains_key(r.name()));
         if !present {
             return None;
         }
@@ -317,7 +350,7 @@ impl DependencyGraph {
     }
 
     /// The chunks in run order (Salt's `aggregate_and_order_chunks` without aggregation).
-    pub fn ordered(&mut self, chunks: &mut [Chunk], cap: i64) -> Result<Vec<usize>, ()> {
+    pub fn ordered(&mut self, chunks: &mut [Chunk], cap: i64) -> Result<Vec<usize>, CycleError> {
         let cap = cap as f64;
         let mut in_degree: IndexMap<String, usize> =
             self.nodes.keys().map(|k| (k.clone(), 0)).collect();
@@ -357,7 +390,7 @@ impl DependencyGraph {
             }
         }
         if processed != self.nodes.len() {
-            return Err(());
+            return Err(CycleError);
         }
         Ok(out)
     }
@@ -369,7 +402,12 @@ impl DependencyGraph {
             .get(node)
             .map(|n| {
                 let c = &chunks[n.chunk];
-                format!("{}{}{}", field_str(c, "state"), field_str(c, "name"), field_str(c, "fun"))
+                format!(
+                    "{}{}{}",
+                    field_str(c, "state"),
+                    field_str(c, "name"),
+                    field_str(c, "fun")
+                )
             })
             .unwrap_or_default();
         SortKey { a, b, label }
@@ -391,7 +429,12 @@ impl DependencyGraph {
             } else {
                 kind
             };
-            parts.push(format!("({}, '{}', {})", chunk_str(dnt_c), kind.name(), chunk_str(dep_c)));
+            parts.push(format!(
+                "({}, '{}', {})",
+                chunk_str(dnt_c),
+                kind.name(),
+                chunk_str(dep_c)
+            ));
         }
         parts.join(", ")
     }
@@ -403,15 +446,18 @@ impl DependencyGraph {
             Gray,
             Black,
         }
-        let mut color: HashMap<&str, Color> =
-            self.nodes.keys().map(|k| (k.as_str(), Color::White)).collect();
+        let mut color: HashMap<&str, Color> = self
+            .nodes
+            .keys()
+            .map(|k| (k.as_str(), Color::White))
+            .collect();
         let mut parent: HashMap<String, (String, RequisiteType)> = HashMap::new();
         // Iterative DFS mirroring the recursive one: (node, edge list, position).
         for start in self.nodes.keys() {
             if color.get(start.as_str()) != Some(&Color::White) {
                 continue;
             }
-            let mut stack: Vec<(String, Vec<(String, RequisiteType)>, usize)> = Vec::new();
+            let mut stack: Vec<DfsFrame> = Vec::new();
             color.insert(start.as_str(), Color::Gray);
             stack.push((start.clone(), self.edges_of(start), 0));
             while let Some((node, edges, pos)) = stack.last_mut() {
@@ -428,7 +474,9 @@ impl DependencyGraph {
                         let mut cycle = vec![(node.clone(), target.clone(), kind)];
                         let mut current = node;
                         while current != target {
-                            let Some((prev, k)) = parent.get(&current).cloned() else { break };
+                            let Some((prev, k)) = parent.get(&current).cloned() else {
+                                break;
+                            };
                             cycle.push((prev.clone(), current.clone(), k));
                             current = prev;
                         }
@@ -449,7 +497,10 @@ impl DependencyGraph {
     }
 
     fn key_ref(&self, k: &str) -> &str {
-        self.nodes.get_key_value(k).map(|(k, _)| k.as_str()).unwrap_or("")
+        self.nodes
+            .get_key_value(k)
+            .map(|(k, _)| k.as_str())
+            .unwrap_or("")
     }
 
     fn edges_of(&self, node: &str) -> Vec<(String, RequisiteType)> {
@@ -498,7 +549,10 @@ fn num(f: f64) -> Value {
 
 fn chunk_str(c: &Chunk) -> String {
     let mut m = Map::new();
-    m.insert("SLS".into(), c.get("__sls__").cloned().unwrap_or(Value::Null));
+    m.insert(
+        "SLS".into(),
+        c.get("__sls__").cloned().unwrap_or(Value::Null),
+    );
     m.insert("ID".into(), c.get("__id__").cloned().unwrap_or(Value::Null));
     if c.get("__id__") != c.get("name") {
         m.insert("NAME".into(), c.get("name").cloned().unwrap_or(Value::Null));

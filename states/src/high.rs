@@ -52,7 +52,9 @@ pub fn verify_high(high: &Map) -> Vec<String> {
                 continue;
             }
             let Some(args) = run.as_list() else {
-                errors.push(format!("State '{id_s}' in SLS '{sls}' is not formed as a list"));
+                errors.push(format!(
+                    "State '{id_s}' in SLS '{sls}' is not formed as a list"
+                ));
                 continue;
             };
             let mut fun_count = usize::from(state_s.contains('.'));
@@ -67,7 +69,9 @@ pub fn verify_high(high: &Map) -> Vec<String> {
                         }
                     }
                     Value::Map(m) => {
-                        let Some(argfirst) = m.keys().next() else { continue };
+                        let Some(argfirst) = m.keys().next() else {
+                            continue;
+                        };
                         let argfirst_s = argfirst.py_str();
                         let val = &m[0];
                         if argfirst_s == "names" && !matches!(val, Value::List(_)) {
@@ -126,7 +130,9 @@ pub fn verify_high(high: &Map) -> Vec<String> {
                 }
             }
             if fun_count == 0 {
-                errors.push(format!("No function declared in state '{id_s}' in SLS '{sls}'"));
+                errors.push(format!(
+                    "No function declared in state '{id_s}' in SLS '{sls}'"
+                ));
             } else if fun_count > 1 {
                 let mut funs: Vec<String> = Vec::new();
                 if let Some((_, f)) = state_s.split_once('.') {
@@ -215,19 +221,34 @@ pub fn reconcile_extend(high: &mut Map, strict: bool) -> Vec<String> {
         return errors;
     };
     for ext_chunk in ext {
-        let Value::Map(ext_chunk) = ext_chunk else { continue };
+        let Value::Map(ext_chunk) = ext_chunk else {
+            continue;
+        };
         for (name, body) in ext_chunk {
             let mut name = name.py_str();
             let Value::Map(body) = body else { continue };
-            let Some(state_type) = body.keys().map(Value::py_str).find(|k| !k.starts_with("__")) else {
+            let Some(state_type) = body
+                .keys()
+                .map(Value::py_str)
+                .find(|k| !k.starts_with("__"))
+            else {
                 continue;
             };
-            let present = high.get(name.as_str()).and_then(|b| b.get(&state_type)).is_some();
+            let present = high
+                .get(name.as_str())
+                .and_then(|b| b.get(&state_type))
+                .is_some();
             if !present {
                 let ids = find_name(&name, &state_type, high, strict);
                 if ids.len() != 1 {
-                    let env = body.get("__env__").map(Value::py_str).unwrap_or_else(|| "base".into());
-                    let sls = body.get("__sls__").map(Value::py_str).unwrap_or_else(|| "base".into());
+                    let env = body
+                        .get("__env__")
+                        .map(Value::py_str)
+                        .unwrap_or_else(|| "base".into());
+                    let sls = body
+                        .get("__sls__")
+                        .map(Value::py_str)
+                        .unwrap_or_else(|| "base".into());
                     errors.push(format!(
                         "Cannot extend ID '{name}' in '{env}:{sls}'. It is not part of the high state.\nThis is likely due to a missing include statement or an incorrectly typed ID.\nEnsure that a state with an ID of '{name}' is available\nin environment '{env}' and to SLS '{sls}'"
                     ));
@@ -254,7 +275,9 @@ pub fn reconcile_extend(high: &mut Map, strict: bool) -> Vec<String> {
                     continue;
                 }
             }
-            let Some(Value::Map(target)) = high.get_mut(name.as_str()) else { continue };
+            let Some(Value::Map(target)) = high.get_mut(name.as_str()) else {
+                continue;
+            };
             for (state, run) in body {
                 if is_dunder(&state) {
                     continue;
@@ -277,13 +300,17 @@ pub fn reconcile_extend(high: &mut Map, strict: bool) -> Vec<String> {
                                 update = true;
                             }
                             (Value::Map(am), Value::Map(em)) => {
-                                let argfirst = am.keys().next().map(Value::py_str).unwrap_or_default();
-                                let efirst = em.keys().next().map(Value::py_str).unwrap_or_default();
+                                let argfirst =
+                                    am.keys().next().map(Value::py_str).unwrap_or_default();
+                                let efirst =
+                                    em.keys().next().map(Value::py_str).unwrap_or_default();
                                 if argfirst == efirst {
                                     if is_requisite_keyword(&argfirst) {
                                         let add = am[0].as_list().cloned().unwrap_or_default();
                                         if let Some(Value::Map(em)) = existing.get_mut(hind) {
-                                            if let Some(Value::List(l)) = em.get_index_mut(0).map(|x| x.1) {
+                                            if let Some(Value::List(l)) =
+                                                em.get_index_mut(0).map(|x| x.1)
+                                            {
                                                 l.extend(add);
                                             }
                                         }
@@ -360,9 +387,17 @@ fn push_req(extend: &mut Map, name: &str, state: &str, rkey: &str, item: Value, 
     if !em.contains_key(state) {
         em.insert(Value::Str(state.to_string()), Value::List(vec![]));
     }
-    em.insert("__env__".into(), body.get("__env__").cloned().unwrap_or(Value::Null));
-    em.insert("__sls__".into(), body.get("__sls__").cloned().unwrap_or(Value::Null));
-    let Some(Value::List(list)) = em.get_mut(state) else { return };
+    em.insert(
+        "__env__".into(),
+        body.get("__env__").cloned().unwrap_or(Value::Null),
+    );
+    em.insert(
+        "__sls__".into(),
+        body.get("__sls__").cloned().unwrap_or(Value::Null),
+    );
+    let Some(Value::List(list)) = em.get_mut(state) else {
+        return;
+    };
     let mut found = false;
     for entry in list.iter_mut() {
         if let Value::Map(m) = entry {
@@ -385,12 +420,25 @@ fn push_req(extend: &mut Map, name: &str, state: &str, rkey: &str, item: Value, 
 /// then reconcile them strictly.
 pub fn requisite_in(high: &mut Map) -> Vec<String> {
     const REQ_IN: &[&str] = &[
-        "require_in", "watch_in", "onfail_in", "onchanges_in", "use", "use_in", "prereq_in",
+        "require_in",
+        "watch_in",
+        "onfail_in",
+        "onchanges_in",
+        "use",
+        "use_in",
+        "prereq_in",
     ];
     let req_in_all: Vec<&str> = REQ_IN
         .iter()
         .copied()
-        .chain(["require", "watch", "prereq", "onfail", "onfail_stop", "onchanges"])
+        .chain([
+            "require",
+            "watch",
+            "prereq",
+            "onfail",
+            "onfail_stop",
+            "onchanges",
+        ])
         .collect();
     let mut extend = Map::new();
     let mut errors = Vec::new();
@@ -436,8 +484,12 @@ pub fn requisite_in(high: &mut Map) -> Vec<String> {
                             Value::Map(m) => m.clone(),
                             other => {
                                 let ind_s = other.py_str();
-                                if let Some(b) = snapshot.get(ind_s.as_str()).and_then(Value::as_map) {
-                                    let Some(first) = b.keys().find(|k| !is_dunder(k)) else { continue };
+                                if let Some(b) =
+                                    snapshot.get(ind_s.as_str()).and_then(Value::as_map)
+                                {
+                                    let Some(first) = b.keys().find(|k| !is_dunder(k)) else {
+                                        continue;
+                                    };
                                     let mut m = Map::new();
                                     m.insert(first.clone(), Value::Str(ind_s));
                                     m
@@ -450,7 +502,9 @@ pub fn requisite_in(high: &mut Map) -> Vec<String> {
                                                 continue;
                                             }
                                             for j in sargs.as_list().into_iter().flatten() {
-                                                if j.get("name").map(Value::py_str) == Some(ind_s.clone()) {
+                                                if j.get("name").map(Value::py_str)
+                                                    == Some(ind_s.clone())
+                                                {
                                                     let mut m = Map::new();
                                                     m.insert(st8.clone(), nid.clone());
                                                     found = Some(m);
@@ -465,14 +519,13 @@ pub fn requisite_in(high: &mut Map) -> Vec<String> {
                                 }
                             }
                         };
-                        let Some((pstate, pname)) = ind.get_index(0) else { continue };
+                        let Some((pstate, pname)) = ind.get_index(0) else {
+                            continue;
+                        };
                         let mut pstate = pstate.py_str();
                         let pname = pname.py_str();
                         if pstate == "sls" {
-                            hinges = find_sls_ids(&pname, snapshot)
-                                .into_iter()
-                                .map(|(i, s)| (i, s))
-                                .collect();
+                            hinges = find_sls_ids(&pname, snapshot);
                         } else {
                             hinges.push((pname.clone(), pstate.clone()));
                         }
@@ -485,11 +538,16 @@ pub fn requisite_in(high: &mut Map) -> Vec<String> {
                         }
                         for (name, hstate) in hinges.clone() {
                             if key == "use_in" {
-                                for (ext_id, req_state) in find_name(&name, &hstate, snapshot, true) {
+                                for (ext_id, req_state) in find_name(&name, &hstate, snapshot, true)
+                                {
                                     let ext_args = state_args(&ext_id, &hstate, snapshot);
-                                    let entry = extend.entry(Value::Str(ext_id.clone())).or_insert_with(Value::map);
+                                    let entry = extend
+                                        .entry(Value::Str(ext_id.clone()))
+                                        .or_insert_with(Value::map);
                                     let Value::Map(em) = entry else { continue };
-                                    let list = em.entry(Value::Str(req_state.clone())).or_insert_with(|| Value::List(vec![]));
+                                    let list = em
+                                        .entry(Value::Str(req_state.clone()))
+                                        .or_insert_with(|| Value::List(vec![]));
                                     let Value::List(list) = list else { continue };
                                     for a in args {
                                         let Value::Map(m) = a else { continue };
@@ -497,7 +555,11 @@ pub fn requisite_in(high: &mut Map) -> Vec<String> {
                                             continue;
                                         }
                                         let k = first_key(m).unwrap_or("");
-                                        if req_in_all.contains(&k) || ext_args.iter().any(|x| x == k) || k == "name" || k == "names" {
+                                        if req_in_all.contains(&k)
+                                            || ext_args.iter().any(|x| x == k)
+                                            || k == "name"
+                                            || k == "names"
+                                        {
                                             continue;
                                         }
                                         list.push(a.clone());
@@ -506,7 +568,8 @@ pub fn requisite_in(high: &mut Map) -> Vec<String> {
                                 continue;
                             }
                             if key == "use" {
-                                for (ext_id, req_state) in find_name(&name, &hstate, snapshot, true) {
+                                for (ext_id, req_state) in find_name(&name, &hstate, snapshot, true)
+                                {
                                     let loc_args = state_args(&id_s, &state_s, snapshot);
                                     let src_args = snapshot
                                         .get(ext_id.as_str())
@@ -516,7 +579,9 @@ pub fn requisite_in(high: &mut Map) -> Vec<String> {
                                         .unwrap_or_default();
                                     let entry = extend.entry(id.clone()).or_insert_with(Value::map);
                                     let Value::Map(em) = entry else { continue };
-                                    let list = em.entry(state.clone()).or_insert_with(|| Value::List(vec![]));
+                                    let list = em
+                                        .entry(state.clone())
+                                        .or_insert_with(|| Value::List(vec![]));
                                     let Value::List(list) = list else { continue };
                                     for a in &src_args {
                                         let Value::Map(m) = a else { continue };
@@ -524,7 +589,11 @@ pub fn requisite_in(high: &mut Map) -> Vec<String> {
                                             continue;
                                         }
                                         let k = first_key(m).unwrap_or("");
-                                        if req_in_all.contains(&k) || loc_args.iter().any(|x| x == k) || k == "name" || k == "names" {
+                                        if req_in_all.contains(&k)
+                                            || loc_args.iter().any(|x| x == k)
+                                            || k == "name"
+                                            || k == "names"
+                                        {
                                             continue;
                                         }
                                         list.push(a.clone());

@@ -54,11 +54,7 @@ pub fn compile(high: &Map, registry: &Registry) -> Result<Plan, Vec<String>> {
             chunk.insert("__id__".into(), id.clone());
             for arg in run.as_list().into_iter().flatten() {
                 match arg {
-                    Value::Str(f) => {
-                        if !funcs.contains(f) {
-                            funcs.push(f.clone());
-                        }
-                    }
+                    Value::Str(f) if !funcs.contains(f) => funcs.push(f.clone()),
                     Value::Map(m) => {
                         for (k, v) in m {
                             match k.as_str() {
@@ -146,9 +142,13 @@ pub fn order_chunks(
             if !errors.is_empty() {
                 return Err(errors);
             }
-            Ok(Plan { chunks, graph, order })
+            Ok(Plan {
+                chunks,
+                graph,
+                order,
+            })
         }
-        Err(()) => {
+        Err(crate::graph::CycleError) => {
             errors.push(format!(
                 "Recursive requisites were found: {}",
                 graph.cycles_str(&chunks)

@@ -43,7 +43,9 @@ enum Status {
 /// The local wall-clock time as Python's `time().isoformat()` prints it.
 pub fn local_time_iso() -> String {
     let now = std::time::SystemTime::now();
-    let dur = now.duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    let dur = now
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
     let secs = dur.as_secs() as libc::time_t;
     let micros = dur.subsec_micros();
     // SAFETY: localtime_r only writes into the `tm` we pass.
@@ -54,7 +56,10 @@ pub fn local_time_iso() -> String {
     if micros == 0 {
         format!("{:02}:{:02}:{:02}", tm.tm_hour, tm.tm_min, tm.tm_sec)
     } else {
-        format!("{:02}:{:02}:{:02}.{:06}", tm.tm_hour, tm.tm_min, tm.tm_sec, micros)
+        format!(
+            "{:02}:{:02}:{:02}.{:06}",
+            tm.tm_hour, tm.tm_min, tm.tm_sec, micros
+        )
     }
 }
 
@@ -129,7 +134,9 @@ impl<'a> Runner<'a> {
     }
 
     fn is_prereq(&self, idx: usize) -> bool {
-        self.plan.chunks[idx].get("__prereq__").is_some_and(Value::is_truthy)
+        self.plan.chunks[idx]
+            .get("__prereq__")
+            .is_some_and(Value::is_truthy)
     }
 
     fn check_requisites(&self, idx: usize) -> (Status, IndexMap<RequisiteType, Vec<usize>>) {
@@ -140,7 +147,11 @@ impl<'a> Runner<'a> {
         let mut fun_stats: Vec<&'static str> = Vec::new();
         for (kind, chunks) in &reqs {
             let base = kind.base();
-            let run_dict = if base == RequisiteType::Prereq { &self.pre } else { &self.running };
+            let run_dict = if base == RequisiteType::Prereq {
+                &self.pre
+            } else {
+                &self.running
+            };
             let mut stats: Vec<&'static str> = Vec::new();
             let add = |s: &'static str, stats: &mut Vec<&'static str>| {
                 if !stats.contains(&s) {
@@ -271,7 +282,10 @@ impl<'a> Runner<'a> {
     fn reqs_value(&self, reqs: &IndexMap<RequisiteType, Vec<usize>>) -> Map {
         let mut m = Map::new();
         for (k, chunks) in reqs {
-            let list = chunks.iter().map(|c| Value::Map(self.plan.chunks[*c].clone())).collect();
+            let list = chunks
+                .iter()
+                .map(|c| Value::Map(self.plan.chunks[*c].clone()))
+                .collect();
             m.insert(k.name().into(), Value::List(list));
         }
         m
@@ -484,7 +498,10 @@ impl<'a> Runner<'a> {
         r.insert("name".into(), name.clone());
         r.insert("changes".into(), Value::map());
         let mut comments: Option<Vec<Value>> = None;
-        if ["unless", "onlyif", "creates"].iter().any(|k| low.contains_key(*k)) {
+        if ["unless", "onlyif", "creates"]
+            .iter()
+            .any(|k| low.contains_key(*k))
+        {
             let check = conditions::run_check(low, self.functions);
             for (k, v) in check {
                 if k.as_str() == Some("comment") {
@@ -512,7 +529,10 @@ impl<'a> Runner<'a> {
                     m.insert("result".into(), Value::Bool(false));
                     m.insert("name".into(), name.clone());
                     m.insert("changes".into(), Value::map());
-                    m.insert("comment".into(), format!("An exception occurred in this state: {e}").into());
+                    m.insert(
+                        "comment".into(),
+                        format!("An exception occurred in this state: {e}").into(),
+                    );
                     m
                 }
             };
@@ -540,12 +560,18 @@ impl<'a> Runner<'a> {
             }
             return r;
         }
-        r.insert("__sls__".into(), low.get("__sls__").cloned().unwrap_or(Value::Null));
+        r.insert(
+            "__sls__".into(),
+            low.get("__sls__").cloned().unwrap_or(Value::Null),
+        );
         r.insert("__run_num__".into(), Value::Int(self.run_num));
         self.run_num += 1;
         r.insert("start_time".into(), start_time.into());
         r.insert("duration".into(), Value::Float(ms(start)));
-        r.insert("__id__".into(), low.get("__id__").cloned().unwrap_or(Value::Null));
+        r.insert(
+            "__id__".into(),
+            low.get("__id__").cloned().unwrap_or(Value::Null),
+        );
         if let Some(retry) = low.get("retry") {
             let retry = verify_retry(retry);
             if !self.test {
@@ -620,7 +646,10 @@ impl<'a> Runner<'a> {
                         for (k, v) in m {
                             let mut req = Map::new();
                             req.insert(Value::Str(s(c, "state")), Value::Str(s(c, "__id__")));
-                            listeners.push(((k.py_str(), v.py_str(), "lookup".into()), vec![Value::Map(req)]));
+                            listeners.push((
+                                (k.py_str(), v.py_str(), "lookup".into()),
+                                vec![Value::Map(req)],
+                            ));
                         }
                     }
                 }
@@ -654,10 +683,7 @@ impl<'a> Runner<'a> {
                 for (lkey, lval) in &listen_to {
                     let (lkey, lval) = (lkey.py_str(), lval.py_str());
                     if !crefs.keys().any(|c| in_cref(&lkey, &lval, c)) {
-                        errors.insert(
-                            listen_err_tag(&lkey, &lval),
-                            listen_err(&lkey, &lval),
-                        );
+                        errors.insert(listen_err_tag(&lkey, &lval), listen_err(&lkey, &lval));
                         continue;
                     }
                     let to_tags: Vec<String> = crefs
@@ -675,7 +701,8 @@ impl<'a> Runner<'a> {
                             continue;
                         }
                         if !crefs.keys().any(|c| in_cref(&key.0, &key.1, c)) {
-                            errors.insert(listen_err_tag(&key.0, &key.1), listen_err(&key.0, &key.1));
+                            errors
+                                .insert(listen_err_tag(&key.0, &key.1), listen_err(&key.0, &key.1));
                             continue;
                         }
                         for (c, i) in &crefs {
@@ -720,7 +747,10 @@ fn listen_err_tag(name: &str, id: &str) -> String {
 
 fn listen_err(k: &str, v: &str) -> Map {
     let mut m = Map::new();
-    m.insert("comment".into(), format!("Referenced state {k}: {v} does not exist").into());
+    m.insert(
+        "comment".into(),
+        format!("Referenced state {k}: {v} does not exist").into(),
+    );
     m.insert("name".into(), format!("listen_{k}:{v}").into());
     m.insert("result".into(), Value::Bool(false));
     m.insert("changes".into(), Value::map());
@@ -735,7 +765,12 @@ struct Retry {
 }
 
 fn verify_retry(v: &Value) -> Retry {
-    let dflt = Retry { until: true, attempts: 2, interval: 30, splay: 0 };
+    let dflt = Retry {
+        until: true,
+        attempts: 2,
+        interval: 30,
+        splay: 0,
+    };
     match v {
         Value::Map(m) => Retry {
             until: match m.get("until") {
@@ -755,7 +790,10 @@ fn verify_retry(v: &Value) -> Retry {
                 _ => dflt.splay,
             },
         },
-        Value::Bool(false) => Retry { attempts: 0, ..dflt },
+        Value::Bool(false) => Retry {
+            attempts: 0,
+            ..dflt
+        },
         _ => dflt,
     }
 }

@@ -40,14 +40,25 @@ pub fn yamlify_arg(arg: &str) -> Value {
             Some(v) => v,
         };
     }
-    let parsed = if arg == "None" { Some(Value::Null) } else { load(arg) };
-    let Some(parsed) = parsed else { return original };
+    let parsed = if arg == "None" {
+        Some(Value::Null)
+    } else {
+        load(arg)
+    };
+    let Some(parsed) = parsed else {
+        return original;
+    };
     match parsed {
         Value::Map(_) if !arg.starts_with('{') => original,
         Value::List(_) if !arg.starts_with('[') => original,
         Value::Str(ref s) if s.is_empty() && (arg == "|" || arg == "!") => original,
         Value::Null if t.starts_with('#') || arg == "!" => original,
-        Value::Null | Value::List(_) | Value::Float(_) | Value::Int(_) | Value::Str(_) | Value::Map(_) => parsed,
+        Value::Null
+        | Value::List(_)
+        | Value::Float(_)
+        | Value::Int(_)
+        | Value::Str(_)
+        | Value::Map(_) => parsed,
         _ => original,
     }
 }

@@ -28,12 +28,17 @@ fn get_path(data: &Value, key: &str, default: Value, delimiter: &str) -> Value {
 }
 
 fn delimiter(kwargs: &Map, args: &[Value], i: usize) -> String {
-    arg(args, kwargs, i, "delimiter").map(Value::py_str).unwrap_or_else(|| ":".into())
+    arg(args, kwargs, i, "delimiter")
+        .map(Value::py_str)
+        .unwrap_or_else(|| ":".into())
 }
 
 /// Does `basic` implement this `file.*` function?
 pub fn handles(name: &str) -> bool {
-    matches!(name, "file.file_exists" | "file.directory_exists" | "file.exists" | "file.join")
+    matches!(
+        name,
+        "file.file_exists" | "file.directory_exists" | "file.exists" | "file.join"
+    )
 }
 
 /// Dispatch one non-state function.
@@ -53,17 +58,23 @@ pub fn call(ex: &Exec, name: &str, args: &[Value], kwargs: &Map) -> Result<Value
         "test.version" => Ok(Value::Str(env!("CARGO_PKG_VERSION").into())),
         "test.sleep" => {
             let secs = required(name, args, kwargs, 0, "length")?.py_str();
-            let secs: f64 = secs.parse().map_err(|_| Error::InvalidArgument(format!("invalid length: {secs}")))?;
+            let secs: f64 = secs
+                .parse()
+                .map_err(|_| Error::InvalidArgument(format!("invalid length: {secs}")))?;
             std::thread::sleep(std::time::Duration::from_secs_f64(secs.max(0.0)));
             Ok(Value::Bool(true))
         }
         "test.retcode" => {
-            let code = arg(args, kwargs, 0, "code").and_then(Value::as_int).unwrap_or(42);
+            let code = arg(args, kwargs, 0, "code")
+                .and_then(Value::as_int)
+                .unwrap_or(42);
             m.retcode.store(code, std::sync::atomic::Ordering::SeqCst);
             Ok(Value::Int(code))
         }
         "test.fib" => {
-            let n = required(name, args, kwargs, 0, "num")?.as_int().unwrap_or(0);
+            let n = required(name, args, kwargs, 0, "num")?
+                .as_int()
+                .unwrap_or(0);
             let (mut a, mut b, mut out) = (0i64, 1i64, Vec::new());
             while a < n {
                 out.push(Value::Int(a));
@@ -73,7 +84,8 @@ pub fn call(ex: &Exec, name: &str, args: &[Value], kwargs: &Map) -> Result<Value
             }
             Ok(Value::List(out))
         }
-        "cmd.run" | "cmd.shell" | "cmd.run_stdout" | "cmd.run_stderr" | "cmd.run_all" | "cmd.retcode" => {
+        "cmd.run" | "cmd.shell" | "cmd.run_stdout" | "cmd.run_stderr" | "cmd.run_all"
+        | "cmd.retcode" => {
             let cmd = required(name, args, kwargs, 0, "cmd")?.py_str();
             let mut opts = cmd_opts(kwargs)?;
             if let Some(cwd) = arg(args, kwargs, 1, "cwd").filter(|v| !v.is_null()) {
@@ -100,32 +112,58 @@ pub fn call(ex: &Exec, name: &str, args: &[Value], kwargs: &Map) -> Result<Value
             })
         }
         "grains.items" => Ok(m.grains.clone()),
-        "grains.ls" => Ok(Value::List(m.grains.as_map().map(|g| g.keys().cloned().collect()).unwrap_or_default())),
+        "grains.ls" => Ok(Value::List(
+            m.grains
+                .as_map()
+                .map(|g| g.keys().cloned().collect())
+                .unwrap_or_default(),
+        )),
         "grains.item" => {
-            let delim = kwargs.get("delimiter").map(Value::py_str).unwrap_or_else(|| ":".into());
+            let delim = kwargs
+                .get("delimiter")
+                .map(Value::py_str)
+                .unwrap_or_else(|| ":".into());
             let mut out = Map::new();
             for a in args {
                 let k = a.py_str();
-                out.insert(a.clone(), get_path(&m.grains, &k, Value::Str(String::new()), &delim));
+                out.insert(
+                    a.clone(),
+                    get_path(&m.grains, &k, Value::Str(String::new()), &delim),
+                );
             }
             Ok(Value::Map(out))
         }
         "grains.get" => {
             let key = required(name, args, kwargs, 0, "key")?.py_str();
-            let default = arg(args, kwargs, 1, "default").cloned().unwrap_or_else(|| "".into());
-            Ok(get_path(&m.grains, &key, default, &delimiter(kwargs, args, 3)))
+            let default = arg(args, kwargs, 1, "default")
+                .cloned()
+                .unwrap_or_else(|| "".into());
+            Ok(get_path(
+                &m.grains,
+                &key,
+                default,
+                &delimiter(kwargs, args, 3),
+            ))
         }
         "grains.filter_by" => {
             let lookup = required(name, args, kwargs, 0, "lookup_dict")?;
-            let grain = arg(args, kwargs, 1, "grain").map(Value::py_str).unwrap_or_else(|| "os_family".into());
+            let grain = arg(args, kwargs, 1, "grain")
+                .map(Value::py_str)
+                .unwrap_or_else(|| "os_family".into());
             let merge = arg(args, kwargs, 2, "merge").filter(|v| !v.is_null());
-            let default = arg(args, kwargs, 3, "default").map(Value::py_str).unwrap_or_else(|| "default".into());
-            let base = arg(args, kwargs, 4, "base").filter(|v| !v.is_null()).map(Value::py_str);
+            let default = arg(args, kwargs, 3, "default")
+                .map(Value::py_str)
+                .unwrap_or_else(|| "default".into());
+            let base = arg(args, kwargs, 4, "base")
+                .filter(|v| !v.is_null())
+                .map(Value::py_str);
             crate::grains::filter_by(lookup, &grain, merge, &default, base.as_deref(), &m.grains)
         }
         "pillar.get" => {
             let key = required(name, args, kwargs, 0, "key")?.py_str();
-            let default = arg(args, kwargs, 1, "default").cloned().unwrap_or_else(|| "".into());
+            let default = arg(args, kwargs, 1, "default")
+                .cloned()
+                .unwrap_or_else(|| "".into());
             let merge = arg(args, kwargs, 2, "merge").is_some_and(Value::is_truthy);
             let delim = delimiter(kwargs, args, 4);
             let pillar = pillar_of(ex);
@@ -151,25 +189,44 @@ pub fn call(ex: &Exec, name: &str, args: &[Value], kwargs: &Map) -> Result<Value
         "pillar.items" | "pillar.data" | "pillar.raw" => {
             let p = pillar_of(ex);
             match arg(args, kwargs, 0, "key").filter(|_| name == "pillar.raw") {
-                Some(k) => Ok(p.traverse(&k.py_str(), ":").cloned().unwrap_or_else(Value::map)),
+                Some(k) => Ok(p
+                    .traverse(&k.py_str(), ":")
+                    .cloned()
+                    .unwrap_or_else(Value::map)),
                 None => Ok(p),
             }
         }
         "pillar.item" => {
             let p = pillar_of(ex);
-            let delim = kwargs.get("delimiter").map(Value::py_str).unwrap_or_else(|| ":".into());
+            let delim = kwargs
+                .get("delimiter")
+                .map(Value::py_str)
+                .unwrap_or_else(|| ":".into());
             let default = kwargs.get("default").cloned().unwrap_or_else(|| "".into());
             let mut out = Map::new();
             for a in args {
-                out.insert(a.clone(), get_path(&p, &a.py_str(), default.clone(), &delim));
+                out.insert(
+                    a.clone(),
+                    get_path(&p, &a.py_str(), default.clone(), &delim),
+                );
             }
             Ok(Value::Map(out))
         }
-        "pillar.ls" => Ok(Value::List(pillar_of(ex).as_map().map(|p| p.keys().cloned().collect()).unwrap_or_default())),
+        "pillar.ls" => Ok(Value::List(
+            pillar_of(ex)
+                .as_map()
+                .map(|p| p.keys().cloned().collect())
+                .unwrap_or_default(),
+        )),
         "config.get" | "config.option" => {
             let key = required(name, args, kwargs, 0, "key")?.py_str();
-            let default = arg(args, kwargs, 1, "default").cloned().unwrap_or_else(|| "".into());
-            let delim = kwargs.get("delimiter").map(Value::py_str).unwrap_or_else(|| ":".into());
+            let default = arg(args, kwargs, 1, "default")
+                .cloned()
+                .unwrap_or_else(|| "".into());
+            let delim = kwargs
+                .get("delimiter")
+                .map(Value::py_str)
+                .unwrap_or_else(|| ":".into());
             let opts = Value::Map(m.opts().clone());
             if let Some(v) = opts.traverse(&key, &delim) {
                 return Ok(v.clone());
@@ -200,11 +257,19 @@ pub fn call(ex: &Exec, name: &str, args: &[Value], kwargs: &Map) -> Result<Value
         "slsutil.renderer" => {
             let path = arg(args, kwargs, 0, "path").map(Value::py_str);
             let string = kwargs.get("string").map(Value::py_str);
-            let saltenv = kwargs.get("saltenv").map(Value::py_str).unwrap_or_else(|| "base".into());
+            let saltenv = kwargs
+                .get("saltenv")
+                .map(Value::py_str)
+                .unwrap_or_else(|| "base".into());
             let default_pipe = kwargs
                 .get("default_renderer")
                 .map(Value::py_str)
-                .unwrap_or_else(|| m.opts().get("renderer").map(Value::py_str).unwrap_or_else(|| "jinja|yaml".into()));
+                .unwrap_or_else(|| {
+                    m.opts()
+                        .get("renderer")
+                        .map(Value::py_str)
+                        .unwrap_or_else(|| "jinja|yaml".into())
+                });
             let (text, rel, full) = match (path, string) {
                 (Some(p), _) => {
                     let (rel, env) = crate::fileroots::parse_salt_url(&p);
@@ -217,15 +282,22 @@ pub fn call(ex: &Exec, name: &str, args: &[Value], kwargs: &Map) -> Result<Value
                     let Some(found) = found else {
                         return Err(Error::CommandExecution(format!("File {p} not found")));
                     };
-                    let text = std::fs::read_to_string(&found).map_err(|e| Error::io(found.display().to_string(), &e))?;
+                    let text = std::fs::read_to_string(&found)
+                        .map_err(|e| Error::io(found.display().to_string(), &e))?;
                     (text, rel, found.display().to_string())
                 }
                 (None, Some(s)) => (s, String::new(), String::new()),
                 (None, None) => {
-                    return Err(Error::InvalidArgument("slsutil.renderer needs a path or a string".into()))
+                    return Err(Error::InvalidArgument(
+                        "slsutil.renderer needs a path or a string".into(),
+                    ))
                 }
             };
-            let ctx = if ex.compiling_pillar { Map::new() } else { m.context() };
+            let ctx = if ex.compiling_pillar {
+                Map::new()
+            } else {
+                m.context()
+            };
             let job = RenderJob {
                 text: &text,
                 rel: &rel,
@@ -243,7 +315,9 @@ pub fn call(ex: &Exec, name: &str, args: &[Value], kwargs: &Map) -> Result<Value
         }
         "file.file_exists" => {
             let p = required(name, args, kwargs, 0, "path")?.py_str();
-            Ok(Value::Bool(std::path::Path::new(&expand_user(&p)).is_file()))
+            Ok(Value::Bool(
+                std::path::Path::new(&expand_user(&p)).is_file(),
+            ))
         }
         "file.directory_exists" => {
             let p = required(name, args, kwargs, 0, "path")?.py_str();
@@ -268,13 +342,16 @@ pub fn call(ex: &Exec, name: &str, args: &[Value], kwargs: &Map) -> Result<Value
             }
             Ok(Value::Str(out))
         }
-        "match.glob" | "match.compound" | "match.grain" | "match.pillar" | "match.list" | "match.pcre" => {
+        "match.glob" | "match.compound" | "match.grain" | "match.pillar" | "match.list"
+        | "match.pcre" => {
             let tgt = required(name, args, kwargs, 0, "tgt")?.clone();
             let kind = name.trim_start_matches("match.");
             let pillar = pillar_of(ex);
             Ok(Value::Bool(m.matches(&tgt, kind, &pillar)))
         }
-        "sys.list_functions" => Ok(Value::List(super::FUNCTIONS.iter().map(|f| Value::from(*f)).collect())),
+        "sys.list_functions" => Ok(Value::List(
+            super::FUNCTIONS.iter().map(|f| Value::from(*f)).collect(),
+        )),
         _ => Err(Error::NotAvailable(name.to_string())),
     }
 }

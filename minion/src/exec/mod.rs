@@ -24,26 +24,77 @@ pub struct Exec {
 /// The outputter Salt uses for a function's return by default.
 pub fn default_outputter(fun: &str) -> &'static str {
     match fun {
-        "state.apply" | "state.sls" | "state.highstate" | "state.single" | "state.top"
-        | "state.template" | "state.template_str" | "state.sls_id" | "state.request"
-        | "state.run_request" | "state.check_request" => "highstate",
+        "state.apply"
+        | "state.sls"
+        | "state.highstate"
+        | "state.single"
+        | "state.top"
+        | "state.template"
+        | "state.template_str"
+        | "state.sls_id"
+        | "state.request"
+        | "state.run_request"
+        | "state.check_request" => "highstate",
         _ => "nested",
     }
 }
 
 /// Every function name Halite provides.
 pub const FUNCTIONS: &[&str] = &[
-    "test.ping", "test.echo", "test.true", "test.false", "test.arg", "test.kwarg", "test.version",
-    "test.sleep", "test.retcode", "test.fib",
-    "cmd.run", "cmd.run_all", "cmd.run_stdout", "cmd.run_stderr", "cmd.retcode", "cmd.shell",
-    "grains.items", "grains.item", "grains.get", "grains.ls", "grains.filter_by",
-    "pillar.get", "pillar.items", "pillar.item", "pillar.raw", "pillar.ls", "pillar.data",
-    "config.get", "config.option", "slsutil.merge", "slsutil.renderer", "slsutil.update",
-    "file.file_exists", "file.directory_exists", "file.exists", "file.join",
-    "match.glob", "match.compound", "match.grain", "match.pillar", "match.list", "match.pcre",
-    "state.apply", "state.sls", "state.highstate", "state.show_highstate", "state.show_lowstate",
-    "state.show_sls", "state.show_low_sls", "state.sls_exists", "state.show_top", "state.top",
-    "sys.list_functions", "sys.doc",
+    "test.ping",
+    "test.echo",
+    "test.true",
+    "test.false",
+    "test.arg",
+    "test.kwarg",
+    "test.version",
+    "test.sleep",
+    "test.retcode",
+    "test.fib",
+    "cmd.run",
+    "cmd.run_all",
+    "cmd.run_stdout",
+    "cmd.run_stderr",
+    "cmd.retcode",
+    "cmd.shell",
+    "grains.items",
+    "grains.item",
+    "grains.get",
+    "grains.ls",
+    "grains.filter_by",
+    "pillar.get",
+    "pillar.items",
+    "pillar.item",
+    "pillar.raw",
+    "pillar.ls",
+    "pillar.data",
+    "config.get",
+    "config.option",
+    "slsutil.merge",
+    "slsutil.renderer",
+    "slsutil.update",
+    "file.file_exists",
+    "file.directory_exists",
+    "file.exists",
+    "file.join",
+    "match.glob",
+    "match.compound",
+    "match.grain",
+    "match.pillar",
+    "match.list",
+    "match.pcre",
+    "state.apply",
+    "state.sls",
+    "state.highstate",
+    "state.show_highstate",
+    "state.show_lowstate",
+    "state.show_sls",
+    "state.show_low_sls",
+    "state.sls_exists",
+    "state.show_top",
+    "state.top",
+    "sys.list_functions",
+    "sys.doc",
 ];
 
 impl Functions for Exec {
@@ -61,7 +112,9 @@ impl Functions for Exec {
     }
 
     fn exists(&self, name: &str) -> bool {
-        FUNCTIONS.contains(&name) || file::FUNCTIONS.contains(&name) || cp::FUNCTIONS.contains(&name)
+        FUNCTIONS.contains(&name)
+            || file::FUNCTIONS.contains(&name)
+            || cp::FUNCTIONS.contains(&name)
     }
 }
 

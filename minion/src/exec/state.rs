@@ -54,7 +54,9 @@ fn split_mods(v: &Value) -> Vec<String> {
 /// Dispatch a `state.*` function.
 pub fn call(ex: &Exec, name: &str, args: &[Value], kwargs: &Map) -> Result<Value> {
     let m = &ex.minion;
-    let mods = arg(args, kwargs, 0, "mods").filter(|v| !v.is_null()).map(split_mods);
+    let mods = arg(args, kwargs, 0, "mods")
+        .filter(|v| !v.is_null())
+        .map(split_mods);
     match name {
         "state.apply" => match mods {
             Some(mods) if !mods.is_empty() => sls(m, mods, kwargs),
@@ -63,7 +65,8 @@ pub fn call(ex: &Exec, name: &str, args: &[Value], kwargs: &Map) -> Result<Value
         "state.sls" => match mods {
             Some(mods) => sls(m, mods, kwargs),
             None => Err(Error::InvalidArgument(
-                "Passed invalid arguments: sls() missing 1 required positional argument: 'mods'".into(),
+                "Passed invalid arguments: sls() missing 1 required positional argument: 'mods'"
+                    .into(),
             )),
         },
         "state.highstate" => highstate(m, kwargs),
@@ -97,7 +100,9 @@ pub fn call(ex: &Exec, name: &str, args: &[Value], kwargs: &Map) -> Result<Value
                 return Ok(errors_value(errors));
             }
             match compile_high(m, high) {
-                Ok(plan) => Ok(Value::List(plan.ordered_chunks().into_iter().map(Value::Map).collect())),
+                Ok(plan) => Ok(Value::List(
+                    plan.ordered_chunks().into_iter().map(Value::Map).collect(),
+                )),
                 Err(errors) => {
                     set_retcode(m, EX_STATE_COMPILER_ERROR);
                     Ok(errors_value(errors))
@@ -131,7 +136,9 @@ pub fn call(ex: &Exec, name: &str, args: &[Value], kwargs: &Map) -> Result<Value
             }
             if name == "state.show_low_sls" {
                 return match compile(&high, &m.registry) {
-                    Ok(plan) => Ok(Value::List(plan.ordered_chunks().into_iter().map(Value::Map).collect())),
+                    Ok(plan) => Ok(Value::List(
+                        plan.ordered_chunks().into_iter().map(Value::Map).collect(),
+                    )),
                     Err(errors) => {
                         set_retcode(m, EX_STATE_COMPILER_ERROR);
                         Ok(errors_value(errors))
@@ -147,7 +154,10 @@ pub fn call(ex: &Exec, name: &str, args: &[Value], kwargs: &Map) -> Result<Value
 fn matches_value(matches: &Matches) -> Value {
     let mut out = Map::new();
     for (env, slss) in matches {
-        out.insert(Value::Str(env.clone()), Value::List(slss.iter().map(|s| Value::Str(s.clone())).collect()));
+        out.insert(
+            Value::Str(env.clone()),
+            Value::List(slss.iter().map(|s| Value::Str(s.clone())).collect()),
+        );
     }
     Value::Map(out)
 }
@@ -159,7 +169,11 @@ fn builder<'a>(m: &'a Arc<Minion>, ctx: &'a Map) -> HighStateBuilder<'a> {
 fn matches_for_top(m: &Arc<Minion>, errors: &mut Vec<String>) -> Matches {
     let ctx = m.context();
     let b = builder(m, &ctx);
-    let top = m.opts().get("state_top").map(Value::py_str).unwrap_or_else(|| "top.sls".into());
+    let top = m
+        .opts()
+        .get("state_top")
+        .map(Value::py_str)
+        .unwrap_or_else(|| "top.sls".into());
     let top = top.trim_start_matches("salt://").to_string();
     let pillar = m.pillar().clone();
     let matcher = |tgt: &Value, kind: &str| m.matches(tgt, kind, &pillar);
@@ -172,7 +186,10 @@ fn render_matches(m: &Arc<Minion>, matches: &Matches) -> (Map, Vec<String>) {
     b.render_highstate(matches)
 }
 
-fn compile_high(m: &Arc<Minion>, mut high: Map) -> std::result::Result<halite_states::Plan, Vec<String>> {
+fn compile_high(
+    m: &Arc<Minion>,
+    mut high: Map,
+) -> std::result::Result<halite_states::Plan, Vec<String>> {
     let mut errors = reconcile_extend(&mut high, false);
     errors.extend(verify_high(&high));
     if !errors.is_empty() {
@@ -191,7 +208,9 @@ fn pillar_errors(m: &Arc<Minion>) -> Option<Value> {
     if errors.is_empty() {
         return None;
     }
-    let mut out = vec![Value::from("Pillar failed to render with the following messages:")];
+    let mut out = vec![Value::from(
+        "Pillar failed to render with the following messages:",
+    )];
     out.extend(errors.iter().map(|e| Value::Str(e.clone())));
     set_retcode(m, EX_PILLAR_FAILURE);
     Some(Value::List(out))
@@ -250,7 +269,8 @@ fn highstate(m: &Arc<Minion>, kwargs: &Map) -> Result<Value> {
         r.insert("result".into(), Value::Bool(false));
         r.insert(
             "comment".into(),
-            "No Top file or master_tops data matches found. Please see master log for details.".into(),
+            "No Top file or master_tops data matches found. Please see master log for details."
+                .into(),
         );
         r.insert("name".into(), "No States".into());
         r.insert("changes".into(), Value::map());
@@ -301,14 +321,25 @@ fn onfail_handled(tag: &str, running: &Map, high: &Map) -> Option<bool> {
         }
         let Some(body) = body.as_map() else { continue };
         for (module, args) in body {
-            let Some(module) = module.as_str().filter(|s| !s.starts_with("__")) else { continue };
+            let Some(module) = module.as_str().filter(|s| !s.starts_with("__")) else {
+                continue;
+            };
             let Some(args) = args.as_list() else { continue };
-            let stop_off = args.iter().any(|a| a.get("onfail_stop") == Some(&Value::Bool(false)));
+            let stop_off = args
+                .iter()
+                .any(|a| a.get("onfail_stop") == Some(&Value::Bool(false)));
             if !stop_off {
                 continue;
             }
-            let refs = args.iter().filter_map(|a| a.get("onfail")).filter_map(Value::as_list).flatten();
-            let handles = refs.filter_map(Value::as_map).flatten().any(|(k, v)| v.as_str() == Some(id) && k.as_str() == Some(state));
+            let refs = args
+                .iter()
+                .filter_map(|a| a.get("onfail"))
+                .filter_map(Value::as_list)
+                .flatten();
+            let handles = refs
+                .filter_map(Value::as_map)
+                .flatten()
+                .any(|(k, v)| v.as_str() == Some(id) && k.as_str() == Some(state));
             if !handles {
                 continue;
             }

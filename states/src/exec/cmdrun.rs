@@ -123,7 +123,13 @@ pub fn run_all(cmd: &str, opts: &RunOpts) -> Result<RunResult> {
     }
     let mut command = Command::new(&shell);
     command.arg("-c").arg(cmd).current_dir(&cwd);
-    for k in ["LC_CTYPE", "LC_NUMERIC", "LC_TIME", "LC_COLLATE", "LC_MONETARY"] {
+    for k in [
+        "LC_CTYPE",
+        "LC_NUMERIC",
+        "LC_TIME",
+        "LC_COLLATE",
+        "LC_MONETARY",
+    ] {
         if !opts.env.iter().any(|(e, _)| e == k) {
             command.env(k, "C");
         }
@@ -137,7 +143,11 @@ pub fn run_all(cmd: &str, opts: &RunOpts) -> Result<RunResult> {
         command.env("PATH", format!("{p}:{path}"));
     }
     command.stdout(Stdio::piped()).stderr(Stdio::piped());
-    command.stdin(if opts.stdin.is_some() { Stdio::piped() } else { Stdio::null() });
+    command.stdin(if opts.stdin.is_some() {
+        Stdio::piped()
+    } else {
+        Stdio::null()
+    });
     let mut child = command
         .spawn()
         .map_err(|e| Error::CommandExecution(format!("Unable to run command '{cmd}' with the context '{{'cwd': '{cwd}', 'shell': True}}', reason: {e}")))?;
@@ -170,7 +180,12 @@ pub fn run_all(cmd: &str, opts: &RunOpts) -> Result<RunResult> {
             String::from_utf8_lossy(&out.stderr).trim_end().to_string(),
         )
     };
-    Ok(RunResult { pid, retcode, stdout, stderr })
+    Ok(RunResult {
+        pid,
+        retcode,
+        stdout,
+        stderr,
+    })
 }
 
 /// Salt's `cmd.retcode` for `unless`/`onlyif`/`check_cmd`: the exit status, ignoring output.

@@ -40,21 +40,34 @@ fn run(c: &StateCall) -> Result<Map> {
     let mut r = ret(&name, Map::new(), Some(false), "");
     let stateful = c.arg("stateful").cloned().unwrap_or(Value::Bool(false));
     let test_name = match &stateful {
-        Value::List(l) => l.first().and_then(|f| f.get("test_name")).map(Value::py_str),
+        Value::List(l) => l
+            .first()
+            .and_then(|f| f.get("test_name"))
+            .map(Value::py_str),
         _ => None,
     };
     let is_stateful = matches!(stateful, Value::Bool(true)) || matches!(stateful, Value::List(_));
-    let name = if c.test { test_name.clone().unwrap_or(name) } else { name };
+    let name = if c.test {
+        test_name.clone().unwrap_or(name)
+    } else {
+        name
+    };
     let env = match env_pairs(c.arg("env")) {
         Ok(e) => e,
         Err(_) => {
-            r.insert("comment".into(), "Invalidly-formatted 'env' parameter. See documentation.".into());
+            r.insert(
+                "comment".into(),
+                "Invalidly-formatted 'env' parameter. See documentation.".into(),
+            );
             return Ok(r);
         }
     };
     if c.test && test_name.is_none() {
         r.insert("result".into(), Value::Null);
-        r.insert("comment".into(), format!("Command \"{name}\" would have been executed").into());
+        r.insert(
+            "comment".into(),
+            format!("Command \"{name}\" would have been executed").into(),
+        );
         let mut ch = Map::new();
         ch.insert("cmd".into(), name.clone().into());
         r.insert("changes".into(), Value::Map(ch));
@@ -63,7 +76,10 @@ fn run(c: &StateCall) -> Result<Map> {
     let cwd = c.arg("cwd").filter(|v| !v.is_null()).map(Value::py_str);
     if let Some(dir) = &cwd {
         if !std::path::Path::new(dir).is_dir() {
-            r.insert("comment".into(), format!("Desired working directory \"{dir}\" is not available").into());
+            r.insert(
+                "comment".into(),
+                format!("Desired working directory \"{dir}\" is not available").into(),
+            );
             return Ok(r);
         }
     }
@@ -71,7 +87,10 @@ fn run(c: &StateCall) -> Result<Map> {
         cwd,
         shell: c.arg("shell").filter(|v| !v.is_null()).map(Value::py_str),
         env,
-        prepend_path: c.arg("prepend_path").filter(|v| !v.is_null()).map(Value::py_str),
+        prepend_path: c
+            .arg("prepend_path")
+            .filter(|v| !v.is_null())
+            .map(Value::py_str),
         success_retcodes: retcodes(c.arg("success_retcodes"))?,
         hide_output: c.flag("hide_output", false),
         stdin: c.arg("stdin").filter(|v| !v.is_null()).map(Value::py_str),
@@ -119,7 +138,10 @@ fn reinterpreted(mut state: Map) -> Map {
         _ => Map::new(),
     };
     state.insert("comment".into(), "".into());
-    let out = ret_changes.get("stdout").map(Value::py_str).unwrap_or_default();
+    let out = ret_changes
+        .get("stdout")
+        .map(Value::py_str)
+        .unwrap_or_default();
     if out.is_empty() {
         if let Some(err) = ret_changes.get("stderr").filter(|e| e.is_truthy()) {
             state.insert("comment".into(), err.clone());
@@ -132,7 +154,10 @@ fn reinterpreted(mut state: Map) -> Map {
     match serde_json::from_str::<serde_json::Value>(&out) {
         Ok(j) => {
             let Value::Map(m) = halite_core::json::from_json(&j) else {
-                return failout(state, "script JSON output must be a JSON object (e.g., {})!");
+                return failout(
+                    state,
+                    "script JSON output must be a JSON object (e.g., {})!",
+                );
             };
             data = m;
             is_json = true;
@@ -178,7 +203,11 @@ fn reinterpreted(mut state: Map) -> Map {
         } else {
             let s = data.get("stdout").map(Value::py_str).unwrap_or_default();
             // Python's s[:idx] with idx = -1 drops the last character.
-            let end = if idx < 0 { s.len().saturating_sub(1) } else { (idx as usize).min(s.len()) };
+            let end = if idx < 0 {
+                s.len().saturating_sub(1)
+            } else {
+                (idx as usize).min(s.len())
+            };
             s.get(..end).unwrap_or("").to_string()
         };
         data.insert("stdout".into(), stdout.into());

@@ -40,15 +40,24 @@ fn succeed_without_changes(c: &StateCall) -> Result<Map> {
 }
 
 fn fail_without_changes(c: &StateCall) -> Result<Map> {
-    let mut m = with_comment(ret(&c.name(), Map::new(), Some(false), ""), comment_or(c, "Failure!"));
+    let mut m = with_comment(
+        ret(&c.name(), Map::new(), Some(false), ""),
+        comment_or(c, "Failure!"),
+    );
     if c.test {
-        m.insert("comment".into(), "If we weren't testing, this would be a failure!".into());
+        m.insert(
+            "comment".into(),
+            "If we weren't testing, this would be a failure!".into(),
+        );
     }
     Ok(m)
 }
 
 fn succeed_with_changes(c: &StateCall) -> Result<Map> {
-    let mut m = with_comment(ret(&c.name(), pretend(), Some(true), ""), comment_or(c, "Success!"));
+    let mut m = with_comment(
+        ret(&c.name(), pretend(), Some(true), ""),
+        comment_or(c, "Success!"),
+    );
     if c.test {
         m.insert("result".into(), Value::Null);
         m.insert(
@@ -60,10 +69,16 @@ fn succeed_with_changes(c: &StateCall) -> Result<Map> {
 }
 
 fn fail_with_changes(c: &StateCall) -> Result<Map> {
-    let mut m = with_comment(ret(&c.name(), pretend(), Some(false), ""), comment_or(c, "Failure!"));
+    let mut m = with_comment(
+        ret(&c.name(), pretend(), Some(false), ""),
+        comment_or(c, "Failure!"),
+    );
     if c.test {
         m.insert("result".into(), Value::Null);
-        m.insert("comment".into(), "If we weren't testing, this would be failed with changes".into());
+        m.insert(
+            "comment".into(),
+            "If we weren't testing, this would be failed with changes".into(),
+        );
     }
     Ok(m)
 }
@@ -126,7 +141,11 @@ fn configurable_test_state(c: &StateCall) -> Result<Map> {
             Value::Null
         };
         m.insert("result".into(), test_result);
-        let cm = if comment.is_truthy() { comment } else { "This is a test".into() };
+        let cm = if comment.is_truthy() {
+            comment
+        } else {
+            "This is a test".into()
+        };
         m.insert("comment".into(), cm);
     }
     Ok(m)
@@ -142,9 +161,14 @@ fn random_bool() -> bool {
 fn show_notification(c: &StateCall) -> Result<Map> {
     let text = c.arg("text").filter(|t| t.is_truthy()).cloned();
     let Some(text) = text else {
-        return Err(Error::InvalidArgument("Missing required argument text.".into()));
+        return Err(Error::InvalidArgument(
+            "Missing required argument text.".into(),
+        ));
     };
-    Ok(with_comment(ret(&c.name(), Map::new(), Some(true), ""), text))
+    Ok(with_comment(
+        ret(&c.name(), Map::new(), Some(true), ""),
+        text,
+    ))
 }
 
 fn mod_watch(c: &StateCall) -> Result<Map> {
@@ -170,8 +194,16 @@ fn mod_watch(c: &StateCall) -> Result<Map> {
     }
     let mut m = Map::new();
     m.insert("name".into(), c.name().into());
-    m.insert("result".into(), c.arg("result").cloned().unwrap_or(Value::Bool(true)));
-    m.insert("comment".into(), c.arg("comment").cloned().unwrap_or_else(|| "Watch statement fired.".into()));
+    m.insert(
+        "result".into(),
+        c.arg("result").cloned().unwrap_or(Value::Bool(true)),
+    );
+    m.insert(
+        "comment".into(),
+        c.arg("comment")
+            .cloned()
+            .unwrap_or_else(|| "Watch statement fired.".into()),
+    );
     let changes = c.arg("changes").cloned().unwrap_or_else(|| {
         let mut ch = Map::new();
         ch.insert("Requisites with changes".into(), Value::List(has_changes));
