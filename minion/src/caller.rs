@@ -27,6 +27,29 @@ fn mask(v: &Value) -> Value {
     }
 }
 
+/// A job id as Salt makes them: the local time as `%Y%m%d%H%M%S%f`.
+pub fn gen_jid() -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    let secs = now.as_secs() as libc::time_t;
+    // SAFETY: localtime_r writes only into the `tm` we pass.
+    let mut tm: libc::tm = unsafe { std::mem::zeroed() };
+    unsafe {
+        libc::localtime_r(&secs, &mut tm);
+    }
+    format!(
+        "{:04}{:02}{:02}{:02}{:02}{:02}{:06}",
+        tm.tm_year + 1900,
+        tm.tm_mon + 1,
+        tm.tm_mday,
+        tm.tm_hour,
+        tm.tm_min,
+        tm.tm_sec,
+        now.subsec_micros()
+    )
+}
+
 /// Run `fun` with `args`/`kwargs`.
 pub fn call(
     minion: &Arc<Minion>,
@@ -40,6 +63,13 @@ pub fn call(
     }
     let mut kwargs = kwargs.clone();
     let unmask = kwargs.shift_remove("unmask").is_some_and(|v| v.is_truthy());
+    kwargs.insert("__pub_fun".into(), fun.into());
+    kwargs.insert(
+        "__pub_pid".into(),
+        Value::Int(i64::from(std::process::id())),
+    );
+    kwargs.insert("__pub_jid".into(), gen_jid().into());
+    kwargs.insert("__pub_tgt".into(), "salt-call".into());
     let ret = functions.call(fun, args, &kwargs)?;
     let ret = if fun.starts_with("pillar.") && fun != "pillar.ls" && !unmask {
         mask(&ret)

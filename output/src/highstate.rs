@@ -12,6 +12,7 @@
 use crate::colors::{strip_esc, Palette};
 use crate::nested::Nested;
 use crate::pprint::pformat;
+use crate::pyformat::{py_format, Arg};
 use crate::pytext::{is_py_space, py_sorted_order, py_splitlines, py_strip};
 use crate::textwrap::fill;
 use crate::OutputOptions;
@@ -54,12 +55,26 @@ impl<'a> Highstate<'a> {
     }
 
     /// `highstate.output(data)`: the report (not yet right-stripped).
-    pub fn output(&self, data: &Value) -> Outcome<String> {
+    ///
+    /// Like Salt's, it edits the data as it goes (non-text comments become text, a
+    /// `Duration` gets its ` ms`, a lone orchestration `retcode` is dropped), which is
+    /// visible when the caller falls back to the nested outputter with the same data.
+    pub fn output(&self, data: &mut Value) -> Outcome<String> {
         self.output_at(data, 1)
     }
 
-    fn output_at(&self, data: &Value, indent_level: usize) -> Outcome<String> {
-        let data = unwrap_envelope(data)?;
+    fn output_at(&self, data: &mut Value, indent_level: usize) -> Outcome<String> {
+        let path = envelope_path(data)?;
+        let mut data = data;
+        for key in &path {
+            match data {
+                Value::Map(m) => match m.get_mut(key) {
+                    Some(inner) => data = inner,
+                    None => return Err(Failure::Fallback),
+                },
+                _ => return Err(Failure::Fallback),
+            }
+        }
         let map = match data {
             Value::Str(s) => return Ok(s.clone()),
             Value::Null => return Ok("None".into()),
@@ -74,12 +89,11 @@ impl<'a> Highstate<'a> {
                 masters += 1;
             }
         }
-        let drop_retcode = map.contains_key("retcode") && masters == 1;
+        if map.contains_key("retcode") && masters == 1 {
+            map.shift_remove("retcode");
+        }
         let mut hosts = Vec::with_capacity(map.len());
-        for (host, hostdata) in map {
-            if drop_retcode && host.as_str() == Some("retcode") {
-                continue;
-            }
+        for (host, hostdata) in map.iter_mut() {
             hosts.push(self.format_host(host, hostdata, indent_level)?.0);
         }
         Ok(hosts.join("\n"))
@@ -89,7 +103,7 @@ impl<'a> Highstate<'a> {
     fn format_host(
         &self,
         host: &Value,
-        data: &Value,
+        data: &mut Value,
         indent_level: usize,
     ) -> Outcome<(String, bool)> {
         let c = &self.colors;
@@ -106,7 +120,7 @@ impl<'a> Highstate<'a> {
         match data {
             Value::Int(_) | Value::Bool(_) => {
                 nchanges = 1;
-                hstrs.push(format!("{hcolor}    {}{}", data.py_str(), c.endc));
+                hstrs.push(format!("{hcolor}    {}{}", (*data).py_str(), c.endc));
                 hcolor = c.cyan;
             }
             Value::Str(s) => {
@@ -145,15 +159,15 @@ impl<'a> Highstate<'a> {
 
     fn format_states(
         &self,
-        states: &halite_core::Map,
+        states: &mut halite_core::Map,
         indent_level: usize,
         hstrs: &mut Vec<String>,
         hcolor: &mut &'static str,
         run: &mut StateRun,
     ) -> Outcome<()> {
         let c = &self.colors;
-        let mut kept: Vec<(&Value, &halite_core::Map)> = Vec::new();
-        for (tname, info) in states {
+        let mut kept: Vec<usize> = Vec::new();
+        for (position, (tname, info)) in states.iter().enumerate() {
             if let Value::Map(info) = info {
                 if tname.as_str() != Some("changes")
                     && !info.is_empty()
@@ -168,19 +182,24 @@ impl<'a> Highstate<'a> {
                     );
                 }
                 if info.contains_key("result") {
-                    kept.push((tname, info));
+                    kept.push(position);
                 }
             }
         }
         let zero = Value::Int(0);
         let run_nums: Vec<&Value> = kept
             .iter()
+            .filter_map(|&p| states.get_index(p))
             .map(|(_, info)| info.get("__run_num__").unwrap_or(&zero))
             .collect();
         let order = py_sorted_order(&run_nums).ok_or(Failure::Fallback)?;
         for index in order {
-            let (tname, ret) = kept[index];
-            let result = ret.get("result").unwrap_or(&Value::Null);
+            let Some((tname, Value::Map(ret))) = states.get_index_mut(kept[index]) else {
+                continue;
+            };
+            let tname = tname.as_str().map(str::to_owned);
+            let result = ret.get("result").cloned().unwrap_or_default();
+            let result = &result;
             run.count_result(result)?;
             let duration = ret.get("duration").unwrap_or(&zero);
             if let Some(ms) = parse_duration(duration)? {
@@ -190,11 +209,11 @@ impl<'a> Highstate<'a> {
                     run.rdurations.push(ms);
                 }
             }
-            let changes = ret.get("changes").ok_or(Failure::Fallback)?;
             let is_orch = ret
                 .get("name")
                 .and_then(Value::as_str)
                 .is_some_and(|n| STATE_ORCH_NAMES.contains(&n));
+            let changes = ret.get_mut("changes").ok_or(Failure::Fallback)?;
             let (schanged, ctext) = if is_orch {
                 let nested = match changes {
                     Value::Int(_) | Value::Bool(_) => return Err(Failure::Fallback),
@@ -229,7 +248,7 @@ impl<'a> Highstate<'a> {
                 *hcolor = c.light_yellow;
                 tcolor = c.light_yellow;
             }
-            let tname = tname.as_str().ok_or(Failure::Fallback)?;
+            let tname = tname.as_deref().ok_or(Failure::Fallback)?;
             let mut comps: Vec<&str> = tname.split("_|-").collect();
             let mode = self.state_output.as_str();
             if mode.ends_with("_id") {
@@ -257,7 +276,7 @@ impl<'a> Highstate<'a> {
         &self,
         tcolor: &str,
         comps: &[&str],
-        ret: &halite_core::Map,
+        ret: &mut halite_core::Map,
         ctext: &str,
         hstrs: &mut Vec<String>,
         run: &mut StateRun,
@@ -267,9 +286,12 @@ impl<'a> Highstate<'a> {
         if comps.len() < 4 {
             return Err(index_error());
         }
-        let comment = ret.get("comment").ok_or(Failure::Fallback)?;
+        let comment = ret.get("comment").ok_or(Failure::Fallback)?.py_str();
+        if !matches!(ret.get("comment"), Some(Value::Str(_))) {
+            ret.insert(Value::from("comment"), Value::from(comment.as_str()));
+        }
         let indent_nl = format!("\n{}", " ".repeat(CHANGES_INDENT));
-        let mut comment = py_strip(&comment.py_str()).replace('\n', &indent_nl);
+        let mut comment = py_strip(&comment).replace('\n', &indent_nl);
         match ret.get("data") {
             None => {}
             Some(Value::List(items)) => {
@@ -284,6 +306,17 @@ impl<'a> Highstate<'a> {
             }
             Some(other) => comment = format!("{comment} {}", other.py_str()),
         }
+        let show_times = self.opts.state_output_profile && ret.contains_key("start_time");
+        for detail in ["start_time", "duration"] {
+            if !ret.contains_key(detail) {
+                ret.insert(Value::from(detail), Value::from(""));
+            }
+        }
+        if let Some(duration) = ret.get_mut("duration") {
+            if duration.as_str() != Some("") {
+                *duration = Value::Str(format!("{} ms", duration.py_str()));
+            }
+        }
         let result = ret.get("result").unwrap_or(&Value::Null);
         let mut lines = vec![
             format!("{tcolor}----------{endc}"),
@@ -295,16 +328,13 @@ impl<'a> Highstate<'a> {
         }
         lines.push(format!("    {tcolor}  Result: {}{endc}", result.py_str()));
         lines.push(format!("    {tcolor} Comment: {comment}{endc}"));
-        if self.opts.state_output_profile {
-            if let Some(start) = ret.get("start_time") {
-                let duration = match ret.get("duration") {
-                    None => String::new(),
-                    Some(Value::Str(s)) if s.is_empty() => String::new(),
-                    Some(d) => format!("{} ms", d.py_str()),
-                };
-                lines.push(format!("    {tcolor} Started: {}{endc}", start.py_str()));
-                lines.push(format!("    {tcolor}Duration: {duration}{endc}"));
-            }
+        if show_times {
+            let shown = |key: &str| ret.get(key).map(Value::py_str).unwrap_or_default();
+            lines.push(format!(
+                "    {tcolor} Started: {}{endc}",
+                shown("start_time")
+            ));
+            lines.push(format!("    {tcolor}Duration: {}{endc}", shown("duration")));
         }
         hstrs.extend(lines);
         hstrs.push(format!("{tcolor}     Changes:   {ctext}{endc}"));
@@ -338,69 +368,64 @@ impl<'a> Highstate<'a> {
             _ => "Clean",
         };
         let name = *comps.get(2).ok_or_else(index_error)?;
-        let module = comps[0];
         let function = comps.last().copied().unwrap_or_default();
-        let mut msg = String::new();
-        let profile = if self.opts.state_output_profile {
-            ret.get("start_time").map(|start| {
-                (
-                    start.py_str(),
-                    ret.get("duration").map(Value::py_str).unwrap_or_default(),
-                )
-            })
-        } else {
-            None
-        };
+        // Salt builds a format string (warnings pasted in verbatim) and formats it.
+        let mut fmt = String::new();
         if let Some(warnings) = ret.get("warnings") {
-            msg.push_str(&format!(
+            fmt.push_str(&format!(
                 "{}Warnings:\n{}{}",
                 c.light_red,
                 join_lines(warnings)?,
                 c.endc
             ));
             if self.opts.state_tabular {
-                msg.push('\n');
+                fmt.push('\n');
             }
         }
+        let profile = self.opts.state_output_profile && ret.contains_key("start_time");
         if self.opts.state_tabular {
-            msg.push_str(tcolor);
-            if let Some((start, duration)) = profile {
-                msg.push_str(&format!("{start} [{duration:>7} ms] "));
+            fmt.push_str("{0}");
+            if profile {
+                fmt.push_str("{6[start_time]!s} [{6[duration]!s:>7} ms] ");
             }
-            msg.push_str(&format!(
-                "{module:>10}.{function:<10} {result:7}   Name: {name}{}",
-                c.endc
-            ));
+            fmt.push_str("{2:>10}.{3:<10} {4:7}   Name: {1}{5}");
         } else {
-            msg.push_str(&format!(
-                " {tcolor} Name: {name} - Function: {module}.{function} - Result: {result}"
-            ));
-            if let Some((start, duration)) = profile {
-                msg.push_str(&format!(" - Started: {start} - Duration: {duration} ms"));
+            fmt.push_str(" {0} Name: {1} - Function: {2}.{3} - Result: {4}");
+            if profile {
+                fmt.push_str(" - Started: {6[start_time]!s} - Duration: {6[duration]!s} ms");
             }
-            msg.push_str(c.endc);
+            fmt.push_str("{5}");
         }
-        Ok(msg)
+        let args = [
+            Arg::Text(tcolor),
+            Arg::Text(name),
+            Arg::Text(comps[0]),
+            Arg::Text(function),
+            Arg::Text(result),
+            Arg::Text(c.endc),
+            Arg::Map(ret),
+        ];
+        py_format(&fmt, &args)
     }
 
     /// `_format_changes`: whether the state changed something, and the text after `Changes:`.
-    fn format_changes(&self, changes: &Value) -> Outcome<(bool, String)> {
+    fn format_changes(&self, changes: &mut Value) -> Outcome<(bool, String)> {
         if !changes.is_truthy() {
             return Ok((false, String::new()));
         }
         let Value::Map(map) = changes else {
             return Ok((true, format!("Invalid Changes data: {}", changes.py_str())));
         };
-        let nested_ret = map.get("ret").filter(|r| !r.is_null());
-        if let (Some(ret), Some("highstate")) = (nested_ret, map.get("out").and_then(Value::as_str))
-        {
-            let Value::Map(hosts) = ret else {
+        let has_ret = map.get("ret").is_some_and(|r| !r.is_null());
+        let out_highstate = map.get("out").and_then(Value::as_str) == Some("highstate");
+        if has_ret && out_highstate {
+            let Some(Value::Map(hosts)) = map.get_mut("ret") else {
                 return Err(Failure::Fallback);
             };
             let mut ctext = String::new();
             let mut changed = false;
             let pad = " ".repeat(CHANGES_INDENT);
-            for (host, hostdata) in hosts {
+            for (host, hostdata) in hosts.iter_mut() {
                 let (text, host_changed) = self.format_host(host, hostdata, 1)?;
                 ctext.push('\n');
                 let lines: Vec<String> = py_splitlines(&text)
@@ -412,7 +437,7 @@ impl<'a> Highstate<'a> {
             }
             return Ok((changed, ctext));
         }
-        let nested = Nested::new(&self.colors, 0).output(changes, CHANGES_INDENT);
+        let nested = Nested::new(&self.colors, 0).output(&*changes, CHANGES_INDENT);
         Ok((true, format!("\n{}", crate::pytext::py_rstrip(&nested))))
     }
 
@@ -489,29 +514,33 @@ impl<'a> Highstate<'a> {
 }
 
 /// The envelope unwrapping Salt's highstate `output()` does first (`return`, `data`,
-/// and a single job return carrying `jid` and `fun`).
-fn unwrap_envelope(data: &Value) -> Outcome<&Value> {
+/// and a single job return carrying `jid` and `fun`): the keys to descend through.
+fn envelope_path(data: &Value) -> Outcome<Vec<Value>> {
+    let mut path = Vec::new();
     let mut data = data;
-    if let Some(inner) = data.get("return") {
-        data = inner;
-    }
-    if let Some(inner) = data.get("data") {
-        data = inner;
+    for key in ["return", "data"] {
+        if let Some(inner) = data.get(key) {
+            path.push(Value::from(key));
+            data = inner;
+        }
     }
     if let Value::Map(m) = data {
         if m.len() == 1 {
-            if let Some((_, job @ Value::Map(jm))) = m.get_index(0) {
+            if let Some((host, job @ Value::Map(jm))) = m.get_index(0) {
                 if jm.contains_key("jid") && jm.contains_key("fun") {
-                    data = match job.get("return") {
-                        None => data,
-                        Some(Value::Map(r)) => r.get("data").unwrap_or(data),
+                    match job.get("return") {
+                        None => {}
+                        Some(Value::Map(r)) if r.contains_key("data") => {
+                            path.extend([host.clone(), Value::from("return"), Value::from("data")]);
+                        }
+                        Some(Value::Map(_)) => {}
                         Some(_) => return Err(Failure::Fallback),
-                    };
+                    }
                 }
             }
         }
     }
-    Ok(data)
+    Ok(path)
 }
 
 /// Python's `"\n".join(warnings)`.
@@ -583,5 +612,24 @@ impl StateRun {
             .into_iter()
             .filter(|&n| n > 0)
             .chain(self.other.iter().map(|(_, n)| *n))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_parse_like_python_float() {
+        assert_eq!(
+            parse_duration(&Value::from(" 2.5 ")).ok().flatten(),
+            Some(2.5)
+        );
+        assert_eq!(
+            parse_duration(&Value::from("3 ms")).ok().flatten(),
+            Some(3.0)
+        );
+        assert_eq!(parse_duration(&Value::from("n/a")).ok().flatten(), None);
+        assert!(parse_duration(&Value::Null).is_err());
     }
 }

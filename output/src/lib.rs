@@ -11,6 +11,7 @@ pub mod highstate;
 pub mod json_out;
 pub mod nested;
 pub mod pprint;
+pub mod pyformat;
 pub mod pytext;
 pub mod raw;
 pub mod textwrap;
@@ -81,15 +82,20 @@ pub fn render_with_retcode(
     retcode: i64,
 ) -> Result<String, Error> {
     let text = match outputter {
-        "highstate" => match highstate::Highstate::new(opts).output(data) {
-            Ok(text) => text,
-            Err(highstate::Failure::Fallback) => nested_text(data, opts, retcode),
-            Err(highstate::Failure::Crash(msg)) => {
-                return Err(Error::CommandExecution(format!(
-                    "The highstate outputter failed: {msg}"
-                )))
+        "highstate" => {
+            // Salt's highstate outputter edits the data it formats; a fallback to nested
+            // prints the edited data.
+            let mut data = data.clone();
+            match highstate::Highstate::new(opts).output(&mut data) {
+                Ok(text) => text,
+                Err(highstate::Failure::Fallback) => nested_text(&data, opts, retcode),
+                Err(highstate::Failure::Crash(msg)) => {
+                    return Err(Error::CommandExecution(format!(
+                        "The highstate outputter failed: {msg}"
+                    )))
+                }
             }
-        },
+        }
         "nested" => nested_text(data, opts, retcode),
         "json" => json_out::output(data, opts.indent),
         "yaml" => yaml_out::output(data, opts.indent),

@@ -84,8 +84,26 @@ fn is_letter(c: char) -> bool {
     c.is_alphabetic() || c == '_'
 }
 
-/// The chunks of TextWrapper's `wordsep_re`: whitespace runs and words, a word split
-/// after a hyphen that joins two letter runs (`long-term` gives `long-`, `term`).
+/// `\w` in Python's `re`: letters, digits and the underscore.
+fn is_word(c: char) -> bool {
+    c.is_alphanumeric() || c == '_'
+}
+
+/// TextWrapper's `wordpunct`: `[\w!"'&.,?]`.
+fn is_word_punct(c: char) -> bool {
+    is_word(c) || matches!(c, '!' | '"' | '\'' | '&' | '.' | ',' | '?')
+}
+
+/// The length of an em-dash (`--` or longer, followed by a word character) at `pos`.
+fn em_dash_len(chars: &[char], pos: usize) -> Option<usize> {
+    let run = chars[pos..].iter().take_while(|&&c| c == '-').count();
+    let followed = chars.get(pos + run).is_some_and(|&c| is_word(c));
+    (run >= 2 && followed).then_some(run)
+}
+
+/// The chunks of TextWrapper's `wordsep_re`: whitespace runs, em-dashes between
+/// words, and words, a word split after a hyphen that joins two letter runs
+/// (`long-term` gives `long-`, `term`).
 fn split_chunks(text: &str) -> Vec<String> {
     let chars: Vec<char> = text.chars().collect();
     let mut chunks = Vec::new();
@@ -96,13 +114,23 @@ fn split_chunks(text: &str) -> Vec<String> {
             while i < chars.len() && is_py_space(chars[i]) {
                 i += 1;
             }
+        } else if let Some(run) = (i > 0 && is_word_punct(chars[i - 1]))
+            .then(|| em_dash_len(&chars, i))
+            .flatten()
+        {
+            i += run;
         } else {
+            // A word: at least one character, then end at the first break point.
+            i += 1;
             while i < chars.len() && !is_py_space(chars[i]) {
-                let c = chars[i];
-                i += 1;
-                if c == '-' && i - 1 > start && hyphen_breaks(&chars, i - 1) {
+                if chars[i] == '-' && hyphen_breaks(&chars, i) {
+                    i += 1;
                     break;
                 }
+                if is_word_punct(chars[i - 1]) && em_dash_len(&chars, i).is_some() {
+                    break;
+                }
+                i += 1;
             }
         }
         chunks.push(chars[start..i].iter().collect());
@@ -184,5 +212,6 @@ mod tests {
     fn hyphenated_words_split() {
         assert_eq!(split_chunks("long-term x"), vec!["long-", "term", " ", "x"]);
         assert_eq!(split_chunks("a-b"), vec!["a-b"]);
+        assert_eq!(split_chunks("ab--cd--"), vec!["ab", "--", "cd--"]);
     }
 }

@@ -95,7 +95,12 @@ fn render_one(
         Ok(None) => errors.push(format!(
             "Specified SLS '{sls}' in environment '{env}' is not available on the salt master"
         )),
-        Err(e) => errors.push(format!("Rendering SLS '{sls}' failed, render error:\n{e}")),
+        Err(e) => {
+            tracing::error!("Rendering SLS '{sls}' failed, render error:\n{e}");
+            errors.push(format!(
+                "Rendering SLS '{sls}' failed. Please see master log for details."
+            ));
+        }
         Ok(Some(Value::Null)) => {}
         Ok(Some(Value::Map(mut m))) => {
             if let Some(inc) = m.shift_remove("include") {
@@ -130,10 +135,7 @@ fn render_one(
             }
             merge_recurse(pillar, m);
         }
-        Ok(Some(other)) => errors.push(format!(
-            "The rendering function did not return a dictionary for SLS '{sls}' ({})",
-            other.type_name()
-        )),
+        Ok(Some(_)) => errors.push(format!("SLS '{sls}' does not render to a dictionary")),
     }
 }
 

@@ -99,6 +99,35 @@ impl<'a> Runner<'a> {
         self.running
     }
 
+    /// Salt's `State.call` on one chunk outside any plan (`state.single`): no requisites.
+    pub fn call_single(mut self, low: Chunk) -> Map {
+        self.plan.chunks.push(low.clone());
+        let idx = self.plan.chunks.len() - 1;
+        self.call(idx, &low, None, 1)
+    }
+
+    /// Run the chunks whose `__id__` is `id`, each with a fresh running dict, the way
+    /// `state.sls_id` does (requisites that have not run are run first). The merged running
+    /// dict; empty when no chunk has that ID.
+    pub fn run_id(mut self, id: &str) -> Running {
+        let targets: Vec<usize> = self
+            .plan
+            .order
+            .iter()
+            .copied()
+            .filter(|i| self.plan.chunks[*i].get("__id__").and_then(Value::as_str) == Some(id))
+            .collect();
+        let mut merged = Running::new();
+        for idx in targets {
+            self.running = IndexMap::new();
+            self.call_chunk(idx, 0);
+            for (k, v) in std::mem::take(&mut self.running) {
+                merged.insert(k, v);
+            }
+        }
+        merged
+    }
+
     fn call_chunks(&mut self, order: &[usize]) {
         for &idx in order {
             if self.running.shift_remove("__FAILHARD__").is_some() {

@@ -54,6 +54,7 @@ pub fn yamlify_arg(arg: &str) -> Value {
         Value::Str(ref s) if s.is_empty() && (arg == "|" || arg == "!") => original,
         Value::Null if t.starts_with('#') || arg == "!" => original,
         Value::Null
+        | Value::Bool(_)
         | Value::List(_)
         | Value::Float(_)
         | Value::Int(_)

@@ -92,6 +92,11 @@ pub fn call(ex: &Exec, name: &str, args: &[Value], kwargs: &Map) -> Result<Value
                 opts.cwd = Some(cwd.py_str());
             }
             let r = run_all(&cmd, &opts)?;
+            let ignore = kwargs.get("ignore_retcode").is_some_and(Value::is_truthy);
+            m.retcode.store(
+                if ignore { 0 } else { r.retcode },
+                std::sync::atomic::Ordering::SeqCst,
+            );
             if r.retcode != 0 && name != "cmd.retcode" && name != "cmd.run_all" {
                 tracing::error!(command = %cmd, retcode = r.retcode, "Command failed");
             }

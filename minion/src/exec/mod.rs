@@ -92,7 +92,9 @@ pub const FUNCTIONS: &[&str] = &[
     "state.show_low_sls",
     "state.sls_exists",
     "state.show_top",
-    "state.top",
+    "state.single",
+    "state.sls_id",
+    "state.template_str",
     "sys.list_functions",
     "sys.doc",
 ];
@@ -101,7 +103,11 @@ impl Functions for Exec {
     fn call(&self, name: &str, args: &[Value], kwargs: &Map) -> Result<Value> {
         let mut kwargs = kwargs.clone();
         // Salt drops `__pub_*` and other dunder keywords before calling.
-        kwargs.retain(|k, _| !k.as_str().is_some_and(|s| s.starts_with("__")));
+        // Salt drops `__pub_*` and other dunder keywords before calling, except for the
+        // functions that echo their keyword arguments.
+        if !matches!(name, "test.arg" | "test.kwarg") {
+            kwargs.retain(|k, _| !k.as_str().is_some_and(|s| s.starts_with("__")));
+        }
         let (module, _) = name.split_once('.').unwrap_or((name, ""));
         match module {
             "state" => state::call(self, name, args, &kwargs),

@@ -70,6 +70,22 @@ pub fn call(ex: &Exec, name: &str, args: &[Value], kwargs: &Map) -> Result<Value
             )),
         },
         "state.highstate" => highstate(m, kwargs),
+        "state.single" => single(m, args, kwargs),
+        "state.sls_id" => {
+            let id = arg(args, kwargs, 0, "id_").map(Value::py_str).ok_or_else(|| {
+                Error::InvalidArgument("Passed invalid arguments: sls_id() missing 2 required positional arguments: 'id_' and 'mods'".into())
+            })?;
+            let mods = arg(args, kwargs, 1, "mods").map(split_mods).ok_or_else(|| {
+                Error::InvalidArgument("Passed invalid arguments: sls_id() missing 1 required positional argument: 'mods'".into())
+            })?;
+            sls_id(m, &id, mods, kwargs)
+        }
+        "state.template_str" => {
+            let tem = arg(args, kwargs, 0, "tem").map(Value::py_str).ok_or_else(|| {
+                Error::InvalidArgument("Passed invalid arguments: template_str() missing 1 required positional argument: 'tem'".into())
+            })?;
+            template_str(m, &tem, kwargs)
+        }
         "state.show_top" => {
             let mut errors = Vec::new();
             let matches = matches_for_top(m, &mut errors);
@@ -149,6 +165,194 @@ pub fn call(ex: &Exec, name: &str, args: &[Value], kwargs: &Map) -> Result<Value
         }
         _ => Err(Error::NotAvailable(name.to_string())),
     }
+}
+
+/// `state.single fun name key=value...`: one state function outside any SLS.
+fn single(m: &Arc<Minion>, args: &[Value], kwargs: &Map) -> Result<Value> {
+    let fun = arg(args, kwargs, 0, "fun").map(Value::py_str).ok_or_else(|| {
+        Error::InvalidArgument("Passed invalid arguments: single() missing 2 required positional arguments: 'fun' and 'name'".into())
+    })?;
+    let name = arg(args, kwargs, 1, "name").cloned().ok_or_else(|| {
+        Error::InvalidArgument(
+            "Passed invalid arguments: single() missing 1 required positional argument: 'name'"
+                .into(),
+        )
+    })?;
+    let Some((state, function)) = fun.split_once('.') else {
+        set_retcode(m, EX_STATE_COMPILER_ERROR);
+        return Ok(Value::Str("Invalid function passed".into()));
+    };
+    let mut low = Map::new();
+    for (k, v) in kwargs {
+        if !matches!(
+            k.as_str(),
+            Some("fun" | "name" | "test" | "queue" | "saltenv" | "pillar")
+        ) {
+            low.insert(k.clone(), v.clone());
+        }
+    }
+    low.insert("state".into(), state.into());
+    low.insert(
+        "fun".into(),
+        function.split('.').next().unwrap_or(function).into(),
+    );
+    low.insert("__id__".into(), name.clone());
+    low.insert("name".into(), name);
+    let full = format!("{state}.{function}");
+    if m.registry.get(&full).is_none() {
+        set_retcode(m, EX_STATE_COMPILER_ERROR);
+        return Ok(errors_value(vec![format!(
+            "Specified state '{full}' was not found"
+        )]));
+    }
+    let tag = halite_states::chunk::gen_tag(&low);
+    let mut opts = m.opts().clone();
+    let test = test_flag(m, kwargs);
+    opts.insert("test".into(), Value::Bool(test));
+    let functions = m.functions();
+    let runner = Runner::new(
+        &m.registry,
+        functions.as_ref(),
+        &opts,
+        halite_states::Plan::default(),
+        test,
+    );
+    let r = runner.call_single(low);
+    let mut out = Map::new();
+    out.insert(Value::Str(tag), Value::Map(r));
+    set_retcode(
+        m,
+        if check_result(&out, &Map::new()) {
+            0
+        } else {
+            EX_STATE_FAILURE
+        },
+    );
+    Ok(Value::Map(out))
+}
+
+/// `state.sls_id ID mods`: the states of one ID (and the requisites they need).
+fn sls_id(m: &Arc<Minion>, id: &str, mods: Vec<String>, kwargs: &Map) -> Result<Value> {
+    if let Some(e) = pillar_errors(m) {
+        return Ok(e);
+    }
+    let env = saltenv(m, kwargs);
+    let mods_text = mods.join(",");
+    let matches = vec![(env.clone(), mods)];
+    let (high, mut errors) = render_matches(m, &matches);
+    errors.extend(verify_high(&high));
+    if !errors.is_empty() {
+        set_retcode(m, EX_STATE_COMPILER_ERROR);
+        return Ok(errors_value(errors));
+    }
+    let high_copy = high.clone();
+    let plan = match compile_high(m, high) {
+        Ok(p) => p,
+        Err(errors) => {
+            set_retcode(m, EX_STATE_COMPILER_ERROR);
+            return Ok(errors_value(errors));
+        }
+    };
+    let mut opts = m.opts().clone();
+    let test = test_flag(m, kwargs);
+    opts.insert("test".into(), Value::Bool(test));
+    let functions = m.functions();
+    let runner = Runner::new(&m.registry, functions.as_ref(), &opts, plan, test);
+    let running = runner.run_id(id);
+    if running.is_empty() {
+        return Err(Error::InvalidArgument(format!(
+            "No matches for ID '{id}' found in SLS '{mods_text}' within saltenv '{env}'"
+        )));
+    }
+    let mut out = Map::new();
+    for (k, v) in running {
+        out.insert(Value::Str(k), Value::Map(v));
+    }
+    set_retcode(
+        m,
+        if check_result(&out, &high_copy) {
+            0
+        } else {
+            EX_STATE_FAILURE
+        },
+    );
+    Ok(Value::Map(out))
+}
+
+/// `state.template_str`: states given as an SLS text on the command line.
+fn template_str(m: &Arc<Minion>, tem: &str, kwargs: &Map) -> Result<Value> {
+    let ctx = m.context();
+    let pipe = m
+        .opts()
+        .get("renderer")
+        .map(Value::py_str)
+        .unwrap_or_else(|| "jinja|yaml".into());
+    let job = crate::template::RenderJob {
+        text: tem,
+        rel: "",
+        full: "",
+        saltenv: &saltenv(m, kwargs),
+        sls: "",
+        context: &ctx,
+        functions: m.functions(),
+        default_pipe: &pipe,
+    };
+    let high = match crate::template::render(&m.jinja, &job) {
+        Ok(crate::template::Rendered::Data(d)) => d,
+        Ok(crate::template::Rendered::Text(t)) => Value::Str(t),
+        Err(e) => return Err(Error::Render(e)),
+    };
+    let mut high = match high {
+        Value::Null => return Ok(Value::Null),
+        Value::Map(h) if h.is_empty() => return Ok(Value::Map(h)),
+        Value::Map(h) => h,
+        _ => {
+            set_retcode(m, EX_STATE_COMPILER_ERROR);
+            return Ok(errors_value(vec![
+                "Template <template-str> does not render to a dictionary".into(),
+            ]));
+        }
+    };
+    for item in ["include", "exclude", "extends"] {
+        if high.contains_key(item) {
+            set_retcode(m, EX_STATE_COMPILER_ERROR);
+            return Ok(errors_value(vec![format!(
+                "The '{item}' declaration found on '<template-str>' is invalid when rendering single templates"
+            )]));
+        }
+    }
+    for (_, body) in high.iter_mut() {
+        if let Value::Str(s) = body {
+            if let Some((module, fun)) = s.split_once('.') {
+                let mut b = Map::new();
+                b.insert(
+                    Value::Str(module.to_string()),
+                    Value::List(vec![Value::Str(fun.to_string())]),
+                );
+                *body = Value::Map(b);
+            }
+            continue;
+        }
+        let Value::Map(b) = body else { continue };
+        let mut keys: Vec<String> = b
+            .keys()
+            .filter_map(|k| k.as_str().map(str::to_string))
+            .collect();
+        keys.sort();
+        for k in keys {
+            if k.starts_with('_') || !matches!(b.get(k.as_str()), Some(Value::List(_))) {
+                continue;
+            }
+            if let Some((module, fun)) = k.split_once('.') {
+                let (module, fun) = (module.to_string(), fun.to_string());
+                if let Some(Value::List(mut l)) = b.shift_remove(k.as_str()) {
+                    l.push(Value::Str(fun));
+                    b.insert(Value::Str(module), Value::List(l));
+                }
+            }
+        }
+    }
+    Ok(run_high(m, high, kwargs))
 }
 
 fn matches_value(matches: &Matches) -> Value {
