@@ -318,6 +318,15 @@ pub fn call(ex: &Exec, name: &str, args: &[Value], kwargs: &Map) -> Result<Value
                 Rendered::Text(t) => Ok(Value::Str(t)),
             }
         }
+        "cmd.has_exec" | "cmd.which" => {
+            let exe = required(name, args, kwargs, 0, "cmd")?.py_str();
+            let found = which(&exe);
+            Ok(match name {
+                "cmd.has_exec" => Value::Bool(found.is_some()),
+                _ => found.map_or(Value::Null, Value::Str),
+            })
+        }
+        "defaults.deepcopy" => Ok(required(name, args, kwargs, 0, "source")?.clone()),
         "file.file_exists" => {
             let p = required(name, args, kwargs, 0, "path")?.py_str();
             Ok(Value::Bool(
@@ -359,6 +368,26 @@ pub fn call(ex: &Exec, name: &str, args: &[Value], kwargs: &Map) -> Result<Value
         )),
         _ => Err(Error::NotAvailable(name.to_string())),
     }
+}
+
+/// Salt's `salt.utils.path.which`: an absolute executable path as is, else the first
+/// executable on `PATH`.
+fn which(exe: &str) -> Option<String> {
+    use std::os::unix::fs::PermissionsExt;
+    let is_exec = |p: &std::path::Path| {
+        p.is_file()
+            && p.metadata()
+                .is_ok_and(|m| m.permissions().mode() & 0o111 != 0)
+    };
+    if exe.contains('/') {
+        return is_exec(std::path::Path::new(exe)).then(|| exe.to_string());
+    }
+    let path = std::env::var("PATH").unwrap_or_default();
+    path.split(':')
+        .filter(|d| !d.is_empty())
+        .map(|d| std::path::Path::new(d).join(exe))
+        .find(|p| is_exec(p))
+        .map(|p| p.display().to_string())
 }
 
 fn expand_user(p: &str) -> String {

@@ -6,6 +6,7 @@ mod basic;
 mod cp;
 mod file;
 pub mod state;
+mod users;
 
 use crate::context::Minion;
 use halite_core::{Error, Functions, Map, Result, Value};
@@ -92,6 +93,9 @@ pub const FUNCTIONS: &[&str] = &[
     "state.show_low_sls",
     "state.sls_exists",
     "state.show_top",
+    "cmd.has_exec",
+    "cmd.which",
+    "defaults.deepcopy",
     "state.single",
     "state.sls_id",
     "state.template_str",
@@ -112,6 +116,7 @@ impl Functions for Exec {
         match module {
             "state" => state::call(self, name, args, &kwargs),
             "cp" => cp::call(self, name, args, &kwargs),
+            "user" | "group" => users::call(self, name, args, &kwargs),
             "file" if !basic::handles(name) => file::call(self, name, args, &kwargs),
             _ => basic::call(self, name, args, &kwargs),
         }
@@ -121,6 +126,7 @@ impl Functions for Exec {
         FUNCTIONS.contains(&name)
             || file::FUNCTIONS.contains(&name)
             || cp::FUNCTIONS.contains(&name)
+            || users::FUNCTIONS.contains(&name)
     }
 }
 

@@ -132,17 +132,19 @@ pub fn call(ex: &Exec, name: &str, args: &[Value], kwargs: &Map) -> Result<Value
                     name.trim_start_matches("state.")
                 )));
             };
+            let pillar_errors = &m.pillar_full().1;
+            if !pillar_errors.is_empty() {
+                set_retcode(m, EX_PILLAR_FAILURE);
+                let info: Vec<String> = pillar_errors.iter().map(|e| format!("- {e}")).collect();
+                return Err(Error::CommandExecution(format!(
+                    "Pillar failed to render. Additional info follows:\n\n{}",
+                    info.join("\n")
+                )));
+            }
             let env = saltenv(m, kwargs);
             let matches = vec![(env, mods)];
-            let (mut high, mut errors) = render_matches(m, &matches);
-            if errors.is_empty() {
-                errors.extend(reconcile_extend(&mut high, false));
-                errors.extend(verify_high(&high));
-            }
-            if errors.is_empty() {
-                errors.extend(requisite_in(&mut high));
-                apply_exclude(&mut high);
-            }
+            let (high, mut errors) = render_matches(m, &matches);
+            errors.extend(verify_high(&high));
             if name == "state.sls_exists" {
                 return Ok(Value::Bool(errors.is_empty()));
             }
@@ -151,7 +153,7 @@ pub fn call(ex: &Exec, name: &str, args: &[Value], kwargs: &Map) -> Result<Value
                 return Ok(errors_value(errors));
             }
             if name == "state.show_low_sls" {
-                return match compile(&high, &m.registry) {
+                return match compile_high(m, high) {
                     Ok(plan) => Ok(Value::List(
                         plan.ordered_chunks().into_iter().map(Value::Map).collect(),
                     )),

@@ -441,3 +441,39 @@ mod tests {
         assert!(t.downcast_object_ref::<PyList>().is_none());
     }
 }
+
+/// Salt's `dictupdate.update(dest, src, merge_lists)` done in place on a template dict, so
+/// that every reference to `dest` (and to its nested dicts) sees the merge, as in Python.
+/// `false` when `dest` is not a mutable dict.
+pub fn merge_in_place(dest: &JValue, src: &Value, merge_lists: bool) -> bool {
+    let Some(dict) = dest.downcast_object_ref::<PyDict>() else {
+        return false;
+    };
+    let Value::Map(src) = src else { return false };
+    for (k, v) in src {
+        let key = to_jinja(k);
+        let existing = lock(&dict.items).get(&key).cloned();
+        match (existing, v) {
+            (Some(cur), Value::Map(_)) if cur.downcast_object_ref::<PyDict>().is_some() => {
+                merge_in_place(&cur, v, merge_lists);
+            }
+            (Some(cur), Value::List(add)) if merge_lists => {
+                if let Some(list) = cur.downcast_object_ref::<PyList>() {
+                    let mut items = lock(&list.items);
+                    for item in add {
+                        let item = to_jinja(item);
+                        if !items.contains(&item) {
+                            items.push(item);
+                        }
+                    }
+                } else {
+                    lock(&dict.items).insert(key, to_jinja(v));
+                }
+            }
+            _ => {
+                lock(&dict.items).insert(key, to_jinja(v));
+            }
+        }
+    }
+    true
+}

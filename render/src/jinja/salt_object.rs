@@ -8,7 +8,42 @@ use minijinja::{Error as JError, ErrorKind, State};
 use std::fmt;
 use std::sync::Arc;
 
-use super::convert::{from_jinja, to_jinja};
+use super::convert::{from_jinja, merge_in_place, to_jinja};
+
+/// `salt['defaults.merge'](dest, src, merge_lists=False, in_place=True)`: Salt merges into
+/// `dest` itself, so it is done here on the template's own dict rather than on a copy.
+fn defaults_merge(raw: &[JValue], positional: &[Value], kwargs: &Map) -> Result<JValue, JError> {
+    let get = |i: usize, k: &str| positional.get(i).or_else(|| kwargs.get(k));
+    let src = match get(1, "src") {
+        None | Some(Value::Null) => Value::Map(Map::new()),
+        Some(v) => v.clone(),
+    };
+    let merge_lists = get(2, "merge_lists").is_some_and(Value::is_truthy);
+    let in_place = get(3, "in_place").is_none_or(Value::is_truthy);
+    let dest_raw = raw.first().filter(|v| !v.is_kwargs()).cloned();
+    if in_place {
+        let Some(dest) = dest_raw.filter(|d| !d.is_none()) else {
+            return Err(SaltFault::FunctionFailed(
+                "Can't perform in-place merge into NoneType".into(),
+            )
+            .into_error());
+        };
+        if merge_in_place(&dest, &src, merge_lists) {
+            return Ok(dest);
+        }
+        return Err(SaltFault::FunctionFailed(format!(
+            "defaults.merge: cannot merge into {}",
+            from_jinja(&dest).type_name()
+        ))
+        .into_error());
+    }
+    let copy = to_jinja(&match get(0, "dest") {
+        None | Some(Value::Null) => Value::Map(Map::new()),
+        Some(v) => v.clone(),
+    });
+    merge_in_place(&copy, &src, merge_lists);
+    Ok(copy)
+}
 
 /// Why a render was aborted by Salt's layer (attached as the source of a minijinja error).
 #[derive(Debug, Clone)]
@@ -142,6 +177,9 @@ impl Object for FunctionRef {
         args: &[JValue],
     ) -> Result<JValue, JError> {
         let (positional, kwargs) = split_args(args)?;
+        if self.name == "defaults.merge" {
+            return defaults_merge(args, &positional, &kwargs);
+        }
         match self.functions.call(&self.name, &positional, &kwargs) {
             Ok(v) => Ok(to_jinja(&v)),
             Err(halite_core::Error::CommandExecution(m))
