@@ -473,84 +473,282 @@ fn handle_state_decls(state: &mut Map, sls: &str, saltenv: &str, errors: &mut Ve
     }
 }
 
-/// Read the top files and return what they give this minion (Salt's `top_matches`).
-pub fn top_matches(
+/// The rendered top files per saltenv (Salt's `get_tops`), includes resolved.
+fn get_tops(
     builder: &HighStateBuilder,
+    opts: &Map,
     top_name: &str,
-    matcher: &dyn Fn(&Value, &str) -> bool,
     errors: &mut Vec<String>,
-) -> Matches {
-    let mut merged: Vec<(String, Vec<(Value, Value)>)> = Vec::new();
-    let mut envs = builder.roots.envs().to_vec();
-    if let Some(pos) = envs.iter().position(|e| e == "base") {
-        let b = envs.remove(pos);
-        envs.insert(0, b);
-    }
-    for env in &envs {
-        let top = match builder.render_file(env, top_name, "") {
-            Ok(Some(t)) => t,
-            Ok(None) => continue,
+) -> Vec<(String, Vec<Map>)> {
+    let mut tops: Vec<(String, Vec<Map>)> = Vec::new();
+    let push = |tops: &mut Vec<(String, Vec<Map>)>, env: &str, top: Map| {
+        match tops.iter_mut().find(|(e, _)| e == env) {
+            Some((_, l)) => l.push(top),
+            None => tops.push((env.to_string(), vec![top])),
+        }
+    };
+    let render_top = |env: &str, rel: &str, errors: &mut Vec<String>| -> Option<Map> {
+        match builder.render_file(env, rel, "") {
+            Ok(Some(Value::Map(m))) => Some(m),
+            Ok(Some(Value::Null)) | Ok(None) => None,
+            Ok(Some(_)) => {
+                errors.push("Top data was not formed as a dict".into());
+                None
+            }
             Err(e) => {
-                errors.push(format!(
-                    "Rendering Primary Top file failed, render error:\n{e}"
-                ));
-                continue;
+                errors.push(format!("Rendering Primary Top file failed, render error:\n{e}"));
+                None
             }
+        }
+    };
+    let saltenv = opts.get("saltenv").filter(|v| !v.is_null()).map(Value::py_str);
+    if let Some(env) = saltenv {
+        let top = render_top(&env, top_name, errors).unwrap_or_default();
+        push(&mut tops, &env, top);
+    } else {
+        let envs: Vec<String> = match opts.get("state_top_saltenv").filter(|v| v.is_truthy()) {
+            Some(e) => vec![e.py_str()],
+            None => get_envs(builder.roots, opts),
         };
-        let Value::Map(top) = top else { continue };
-        for (tenv, targets) in top {
-            let tenv = tenv.py_str();
-            if tenv == "include" {
-                continue;
+        for env in envs {
+            let top = render_top(&env, top_name, errors).unwrap_or_default();
+            push(&mut tops, &env, top);
+        }
+    }
+    // `include:` in a top file pulls in other top files (sls names, globs allowed).
+    let mut include: Vec<(String, Vec<String>)> = Vec::new();
+    for (env, ctops) in tops.iter_mut() {
+        for ctop in ctops.iter_mut() {
+            if let Some(Value::List(l)) = ctop.shift_remove("include") {
+                include.push((env.clone(), l.iter().map(Value::py_str).collect()));
             }
-            if tenv != *env && env != "base" && merged.iter().any(|(e, _)| *e == tenv) {
-                continue;
-            }
-            let Value::Map(targets) = targets else {
-                continue;
-            };
-            let slot = match merged.iter().position(|(e, _)| *e == tenv) {
-                Some(i) => i,
-                None => {
-                    merged.push((tenv.clone(), Vec::new()));
-                    merged.len() - 1
-                }
-            };
-            for (tgt, items) in targets {
-                if !merged[slot].1.iter().any(|(t, _)| *t == tgt) {
-                    merged[slot].1.push((tgt, items));
+        }
+    }
+    let mut done: Vec<(String, String)> = Vec::new();
+    while !include.is_empty() {
+        let current = std::mem::take(&mut include);
+        for (env, states) in current {
+            for sls_match in states {
+                for sls in builder.roots.list_states(&env).into_iter().filter(|a| fnmatch(a, &sls_match)) {
+                    if done.contains(&(env.clone(), sls.clone())) {
+                        continue;
+                    }
+                    if let Some((rel, _)) = builder.roots.find_sls(&env, &sls) {
+                        if let Some(t) = render_top(&env, &rel, errors) {
+                            push(&mut tops, &env, t);
+                        }
+                    }
+                    done.push((env.clone(), sls));
                 }
             }
         }
     }
-    let mut out: Matches = Vec::new();
-    for (env, targets) in merged {
-        for (tgt, items) in targets {
-            let Value::List(items) = items else { continue };
-            let mut tgt_type = "glob".to_string();
-            let mut slss = Vec::new();
-            for item in items {
-                match item {
-                    Value::Map(m) => {
-                        if let Some(t) = m.get("match") {
-                            tgt_type = t.py_str();
+    tops
+}
+
+/// Salt's `_get_envs`: `base`, the `file_roots` envs, ordered by `env_order` when set.
+fn get_envs(roots: &LocalRoots, opts: &Map) -> Vec<String> {
+    let mut envs = vec!["base".to_string()];
+    for e in roots.envs() {
+        if !envs.contains(e) {
+            envs.push(e.clone());
+        }
+    }
+    let mut order: Vec<String> = Vec::new();
+    for e in opts.get("env_order").and_then(Value::as_list).into_iter().flatten() {
+        let e = e.py_str();
+        if !order.contains(&e) {
+            order.push(e);
+        }
+    }
+    if order.is_empty() {
+        envs
+    } else {
+        order.into_iter().filter(|e| roots.envs().contains(e)).collect()
+    }
+}
+
+type Top = Vec<(String, Vec<(Value, Value)>)>;
+
+fn top_insert(top: &mut Top, env: &str, tgt: Value, data: Value) {
+    let slot = match top.iter().position(|(e, _)| e == env) {
+        Some(i) => i,
+        None => {
+            top.push((env.to_string(), Vec::new()));
+            top.len() - 1
+        }
+    };
+    match top[slot].1.iter_mut().find(|(t, _)| *t == tgt) {
+        Some(entry) => entry.1 = data,
+        None => top[slot].1.push((tgt, data)),
+    }
+}
+
+fn top_get<'t>(top: &'t Top, env: &str, tgt: &Value) -> Option<&'t Value> {
+    top.iter().find(|(e, _)| e == env).and_then(|(_, l)| l.iter().find(|(t, _)| t == tgt)).map(|x| &x.1)
+}
+
+/// Salt's `merge_tops` with the `top_file_merging_strategy` option (merge, same, merge_all).
+fn merge_tops(tops: Vec<(String, Vec<Map>)>, opts: &Map) -> Top {
+    let strategy = opts.get("top_file_merging_strategy").map(Value::py_str).unwrap_or_else(|| "merge".into());
+    let mut top: Top = Vec::new();
+    let each = |ctop: &Map, f: &mut dyn FnMut(String, &Map)| {
+        for (env, targets) in ctop {
+            let env = env.py_str();
+            if env == "include" {
+                continue;
+            }
+            if let Value::Map(t) = targets {
+                f(env, t);
+            }
+        }
+    };
+    match strategy.as_str() {
+        "same" => {
+            let default_top = opts.get("default_top").map(Value::py_str).unwrap_or_else(|| "base".into());
+            for (cenv, ctops) in &tops {
+                if ctops.iter().all(Map::is_empty) {
+                    let fallback = tops.iter().find(|(e, _)| *e == default_top).map(|x| &x.1);
+                    for ctop in fallback.into_iter().flatten() {
+                        if let Some(Value::Map(t)) = ctop.get(cenv.as_str()) {
+                            for (tgt, data) in t {
+                                top_insert(&mut top, cenv, tgt.clone(), data.clone());
+                            }
+                            break;
                         }
                     }
-                    other => slss.push(other.py_str()),
+                    continue;
+                }
+                for ctop in ctops {
+                    each(ctop, &mut |env, t| {
+                        if env == *cenv {
+                            for (tgt, data) in t {
+                                top_insert(&mut top, &env, tgt.clone(), data.clone());
+                            }
+                        }
+                    });
                 }
             }
-            if matcher(&tgt, &tgt_type) {
-                let slot = match out.iter().position(|(e, _)| *e == env) {
-                    Some(i) => i,
-                    None => {
-                        out.push((env.clone(), Vec::new()));
-                        out.len() - 1
+        }
+        "merge_all" => {
+            for (_, ctops) in &tops {
+                for ctop in ctops {
+                    each(ctop, &mut |env, t| {
+                        for (tgt, data) in t {
+                            let merged = match top_get(&top, &env, tgt) {
+                                None => data.clone(),
+                                Some(existing) => {
+                                    let read = |v: &Value| {
+                                        let mut mt = None;
+                                        let mut st: Vec<Value> = Vec::new();
+                                        for item in v.as_list().into_iter().flatten() {
+                                            match item {
+                                                Value::Map(_) => mt = Some(item.clone()),
+                                                Value::Str(_) => st.push(item.clone()),
+                                                _ => {}
+                                            }
+                                        }
+                                        (mt, st)
+                                    };
+                                    let (t1, s1) = read(existing);
+                                    let (t2, s2) = read(data);
+                                    let mut merged: Vec<Value> = Vec::new();
+                                    if let Some(mt) = t2.or(t1) {
+                                        merged.push(mt);
+                                    }
+                                    merged.extend(s1);
+                                    for x in s2 {
+                                        if !merged.contains(&x) {
+                                            merged.push(x);
+                                        }
+                                    }
+                                    Value::List(merged)
+                                }
+                            };
+                            top_insert(&mut top, &env, tgt.clone(), merged);
+                        }
+                    });
+                }
+            }
+        }
+        _ => {
+            if let Some((_, base)) = tops.iter().find(|(e, _)| e == "base") {
+                for ctop in base {
+                    each(ctop, &mut |env, t| {
+                        for (tgt, data) in t {
+                            top_insert(&mut top, &env, tgt.clone(), data.clone());
+                        }
+                    });
+                }
+            }
+            for (cenv, ctops) in tops.iter().filter(|(e, _)| e != "base") {
+                for ctop in ctops {
+                    each(ctop, &mut |env, t| {
+                        if env != *cenv || top.iter().any(|(e, _)| *e == env) {
+                            return;
+                        }
+                        for (tgt, data) in t {
+                            top_insert(&mut top, &env, tgt.clone(), data.clone());
+                        }
+                    });
+                }
+            }
+        }
+    }
+    top
+}
+
+/// Read the top files and return what they give this minion (Salt's `get_top` +
+/// `top_matches`). The matcher of a target is its `match:` item, `compound` by default.
+pub fn top_matches(
+    builder: &HighStateBuilder,
+    opts: &Map,
+    top_name: &str,
+    matcher: &dyn Fn(&Value, &str) -> bool,
+    errors: &mut Vec<String>,
+) -> Matches {
+    let tops = get_tops(builder, opts, top_name, errors);
+    let top = merge_tops(tops, opts);
+    let only_env = opts.get("saltenv").filter(|v| !v.is_null()).map(Value::py_str);
+    let mut out: Matches = Vec::new();
+    let add = |out: &mut Matches, env: &str, sls: String| match out.iter_mut().find(|(e, _)| e == env) {
+        Some((_, l)) => l.push(sls),
+        None => out.push((env.to_string(), vec![sls])),
+    };
+    for (env, targets) in top {
+        if only_env.as_ref().is_some_and(|o| *o != env) {
+            continue;
+        }
+        for (tgt, data) in targets {
+            let items = match data {
+                Value::List(l) => l,
+                Value::Str(s) => vec![Value::Str(s)],
+                _ => continue,
+            };
+            let mut tgt_type = "compound".to_string();
+            for item in &items {
+                if let Some(t) = item.get("match") {
+                    tgt_type = t.py_str();
+                }
+            }
+            if !matcher(&tgt, &tgt_type) {
+                continue;
+            }
+            if !out.iter().any(|(e, _)| *e == env) {
+                out.push((env.clone(), Vec::new()));
+            }
+            for item in items {
+                match item {
+                    Value::Str(s) => add(&mut out, &env, s),
+                    Value::Map(m) => {
+                        if let Some((k, v)) = m.get_index(m.len().saturating_sub(1)) {
+                            let env_key = k.py_str();
+                            if builder.roots.envs().contains(&env_key) {
+                                add(&mut out, &env_key, v.py_str());
+                            }
+                        }
                     }
-                };
-                for s in slss {
-                    if !out[slot].1.contains(&s) {
-                        out[slot].1.push(s);
-                    }
+                    _ => {}
                 }
             }
         }

@@ -383,7 +383,7 @@ fn matches_for_top(m: &Arc<Minion>, errors: &mut Vec<String>) -> Matches {
     let top = top.trim_start_matches("salt://").to_string();
     let pillar = m.pillar().clone();
     let matcher = |tgt: &Value, kind: &str| m.matches(tgt, kind, &pillar);
-    top_matches(&b, &top, &matcher, errors)
+    top_matches(&b, m.opts(), &top, &matcher, errors)
 }
 
 fn render_matches(m: &Arc<Minion>, matches: &Matches) -> (Map, Vec<String>) {

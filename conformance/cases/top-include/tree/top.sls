@@ -1,0 +1,5 @@
+include:
+  - extratop
+base:
+  '*':
+    - a

@@ -1,0 +1,10 @@
+base:
+  '*':
+    - common
+  'G@roles:web':
+    - web
+  'node*':
+    - common
+dev:
+  'node1':
+    - devstuff

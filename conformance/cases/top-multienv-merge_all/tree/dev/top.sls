@@ -1,0 +1,8 @@
+dev:
+  '*':
+    - devall
+  'node1':
+    - devnode
+base:
+  '*':
+    - frombase_in_dev
