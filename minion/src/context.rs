@@ -64,7 +64,16 @@ impl Minion {
             let src = PillarFiles {
                 minion: self.clone(),
             };
-            let (p, errors) = halite_pillar::compile(&src, self.pillar_override.as_ref());
+            let ext = self
+                .opts()
+                .get("ext_pillar")
+                .filter(|v| !matches!(v, Value::List(l) if l.is_empty()));
+            let ext_first = self
+                .opts()
+                .get("ext_pillar_first")
+                .is_some_and(Value::is_truthy);
+            let (p, errors) =
+                halite_pillar::compile(&src, self.pillar_override.as_ref(), ext, ext_first);
             (Value::Map(p), errors)
         })
     }
@@ -175,6 +184,14 @@ impl halite_pillar::PillarSource for PillarFiles {
         self.minion.pillar_roots.envs().to_vec()
     }
 
+    fn pillarenv(&self) -> Option<String> {
+        self.minion
+            .opts()
+            .get("pillarenv")
+            .filter(|v| !v.is_null())
+            .map(Value::py_str)
+    }
+
     fn render_top(&self, saltenv: &str) -> Result<Option<Value>, String> {
         self.render(saltenv, "top.sls", "", &Map::new())
     }
@@ -189,5 +206,17 @@ impl halite_pillar::PillarSource for PillarFiles {
     fn matches(&self, tgt: &Value, tgt_type: &str) -> bool {
         let empty = Value::Map(Map::new());
         self.minion.matches(tgt, tgt_type, &empty)
+    }
+
+    fn ext_pillar(&self, name: &str, _pillar: &Map, args: &Value) -> Option<Result<Map, String>> {
+        match name {
+            "file_tree" => Some(crate::ext_pillar::file_tree(
+                self.minion.cfg.id(),
+                self.minion.opts(),
+                args,
+                &|_group: &str| false,
+            )),
+            _ => None,
+        }
     }
 }

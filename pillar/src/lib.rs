@@ -13,18 +13,68 @@ pub use merge::merge_recurse;
 pub trait PillarSource {
     /// The pillar environments, in config order.
     fn envs(&self) -> Vec<String>;
+    /// `pillarenv`: when set, only that environment's top file and sections count.
+    fn pillarenv(&self) -> Option<String> {
+        None
+    }
     /// The rendered pillar top file of an environment (`None` when there is none).
     fn render_top(&self, saltenv: &str) -> Result<Option<Value>, String>;
     /// A rendered pillar SLS (`None` when it does not exist); `pillar` is what is compiled so far.
     fn render_sls(&self, saltenv: &str, sls: &str, pillar: &Map) -> Result<Option<Value>, String>;
     /// Does this minion match `tgt` with matcher `tgt_type`?
     fn matches(&self, tgt: &Value, tgt_type: &str) -> bool;
+    /// Run the external pillar `name` with its configured `args` over the pillar so far.
+    /// `None` when no such ext_pillar is available.
+    fn ext_pillar(&self, name: &str, pillar: &Map, args: &Value) -> Option<Result<Map, String>>;
+}
+
+/// Run the `ext_pillar` option's entries in order, merging each result (Salt's `ext_pillar`).
+fn run_ext_pillars(
+    src: &dyn PillarSource,
+    ext: &Value,
+    mut pillar: Map,
+    overrides: Option<&Map>,
+    errors: &mut Vec<String>,
+) -> Map {
+    let Value::List(runs) = ext else {
+        errors.push("The \"ext_pillar\" option is malformed".into());
+        return pillar;
+    };
+    if let Some(o) = overrides {
+        merge_recurse(&mut pillar, o.clone());
+    }
+    for run in runs {
+        let Value::Map(run) = run else {
+            errors.push("The \"ext_pillar\" option is malformed".into());
+            return Map::new();
+        };
+        for (name, args) in run {
+            let name = name.py_str();
+            match src.ext_pillar(&name, &pillar, args) {
+                None => tracing::error!(
+                    "ext_pillar interface named {name} is unavailable. Make sure it is placed in the correct directory/location."
+                ),
+                Some(Err(e)) => errors.push(format!("Failed to load ext_pillar {name}: {e}")),
+                Some(Ok(data)) => {
+                    if !data.is_empty() {
+                        merge_recurse(&mut pillar, data);
+                    }
+                }
+            }
+        }
+    }
+    pillar
 }
 
 /// The SLS names each environment's top file gives this minion, in top-file order.
 pub fn top_matches(src: &dyn PillarSource, errors: &mut Vec<String>) -> Vec<(String, Vec<String>)> {
     let mut out: Vec<(String, Vec<String>)> = Vec::new();
-    for env in src.envs() {
+    let only = src.pillarenv();
+    let envs = match &only {
+        Some(e) => vec![e.clone()],
+        None => src.envs(),
+    };
+    for env in envs {
         let top = match src.render_top(&env) {
             Ok(Some(t)) => t,
             Ok(None) => continue,
@@ -141,15 +191,28 @@ fn render_one(
 
 /// Compile the pillar: top file matches, every SLS merged in order, then `overrides`.
 /// Errors go to the returned list (Salt puts them under `_errors`).
-pub fn compile(src: &dyn PillarSource, overrides: Option<&Map>) -> (Map, Vec<String>) {
+/// `ext` is the `ext_pillar` option (run after the SLS pillar, or before it with
+/// `ext_first`, Salt's `ext_pillar_first`).
+pub fn compile(
+    src: &dyn PillarSource,
+    overrides: Option<&Map>,
+    ext: Option<&Value>,
+    ext_first: bool,
+) -> (Map, Vec<String>) {
     let mut errors = Vec::new();
-    let matches = top_matches(src, &mut errors);
     let mut pillar = Map::new();
+    if let (Some(ext), true) = (ext, ext_first) {
+        pillar = run_ext_pillars(src, ext, pillar, overrides, &mut errors);
+    }
+    let matches = top_matches(src, &mut errors);
     let mut seen = Vec::new();
     for (env, slss) in matches {
         for sls in slss {
             render_one(src, &env, &sls, &mut pillar, &mut seen, &mut errors);
         }
+    }
+    if let (Some(ext), false) = (ext, ext_first) {
+        pillar = run_ext_pillars(src, ext, pillar, overrides, &mut errors);
     }
     if let Some(o) = overrides {
         merge_recurse(&mut pillar, o.clone());

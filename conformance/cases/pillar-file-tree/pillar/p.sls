@@ -1,0 +1,2 @@
+key1: from sls
+other: 1
