@@ -481,11 +481,12 @@ fn get_tops(
     errors: &mut Vec<String>,
 ) -> Vec<(String, Vec<Map>)> {
     let mut tops: Vec<(String, Vec<Map>)> = Vec::new();
-    let push = |tops: &mut Vec<(String, Vec<Map>)>, env: &str, top: Map| {
-        match tops.iter_mut().find(|(e, _)| e == env) {
-            Some((_, l)) => l.push(top),
-            None => tops.push((env.to_string(), vec![top])),
-        }
+    let push = |tops: &mut Vec<(String, Vec<Map>)>, env: &str, top: Map| match tops
+        .iter_mut()
+        .find(|(e, _)| e == env)
+    {
+        Some((_, l)) => l.push(top),
+        None => tops.push((env.to_string(), vec![top])),
     };
     let render_top = |env: &str, rel: &str, errors: &mut Vec<String>| -> Option<Map> {
         match builder.render_file(env, rel, "") {
@@ -496,12 +497,17 @@ fn get_tops(
                 None
             }
             Err(e) => {
-                errors.push(format!("Rendering Primary Top file failed, render error:\n{e}"));
+                errors.push(format!(
+                    "Rendering Primary Top file failed, render error:\n{e}"
+                ));
                 None
             }
         }
     };
-    let saltenv = opts.get("saltenv").filter(|v| !v.is_null()).map(Value::py_str);
+    let saltenv = opts
+        .get("saltenv")
+        .filter(|v| !v.is_null())
+        .map(Value::py_str);
     if let Some(env) = saltenv {
         let top = render_top(&env, top_name, errors).unwrap_or_default();
         push(&mut tops, &env, top);
@@ -529,7 +535,12 @@ fn get_tops(
         let current = std::mem::take(&mut include);
         for (env, states) in current {
             for sls_match in states {
-                for sls in builder.roots.list_states(&env).into_iter().filter(|a| fnmatch(a, &sls_match)) {
+                for sls in builder
+                    .roots
+                    .list_states(&env)
+                    .into_iter()
+                    .filter(|a| fnmatch(a, &sls_match))
+                {
                     if done.contains(&(env.clone(), sls.clone())) {
                         continue;
                     }
@@ -555,7 +566,12 @@ fn get_envs(roots: &LocalRoots, opts: &Map) -> Vec<String> {
         }
     }
     let mut order: Vec<String> = Vec::new();
-    for e in opts.get("env_order").and_then(Value::as_list).into_iter().flatten() {
+    for e in opts
+        .get("env_order")
+        .and_then(Value::as_list)
+        .into_iter()
+        .flatten()
+    {
         let e = e.py_str();
         if !order.contains(&e) {
             order.push(e);
@@ -564,7 +580,10 @@ fn get_envs(roots: &LocalRoots, opts: &Map) -> Vec<String> {
     if order.is_empty() {
         envs
     } else {
-        order.into_iter().filter(|e| roots.envs().contains(e)).collect()
+        order
+            .into_iter()
+            .filter(|e| roots.envs().contains(e))
+            .collect()
     }
 }
 
@@ -585,12 +604,18 @@ fn top_insert(top: &mut Top, env: &str, tgt: Value, data: Value) {
 }
 
 fn top_get<'t>(top: &'t Top, env: &str, tgt: &Value) -> Option<&'t Value> {
-    top.iter().find(|(e, _)| e == env).and_then(|(_, l)| l.iter().find(|(t, _)| t == tgt)).map(|x| &x.1)
+    top.iter()
+        .find(|(e, _)| e == env)
+        .and_then(|(_, l)| l.iter().find(|(t, _)| t == tgt))
+        .map(|x| &x.1)
 }
 
 /// Salt's `merge_tops` with the `top_file_merging_strategy` option (merge, same, merge_all).
 fn merge_tops(tops: Vec<(String, Vec<Map>)>, opts: &Map) -> Top {
-    let strategy = opts.get("top_file_merging_strategy").map(Value::py_str).unwrap_or_else(|| "merge".into());
+    let strategy = opts
+        .get("top_file_merging_strategy")
+        .map(Value::py_str)
+        .unwrap_or_else(|| "merge".into());
     let mut top: Top = Vec::new();
     let each = |ctop: &Map, f: &mut dyn FnMut(String, &Map)| {
         for (env, targets) in ctop {
@@ -605,7 +630,10 @@ fn merge_tops(tops: Vec<(String, Vec<Map>)>, opts: &Map) -> Top {
     };
     match strategy.as_str() {
         "same" => {
-            let default_top = opts.get("default_top").map(Value::py_str).unwrap_or_else(|| "base".into());
+            let default_top = opts
+                .get("default_top")
+                .map(Value::py_str)
+                .unwrap_or_else(|| "base".into());
             for (cenv, ctops) in &tops {
                 if ctops.iter().all(Map::is_empty) {
                     let fallback = tops.iter().find(|(e, _)| *e == default_top).map(|x| &x.1);
@@ -709,12 +737,16 @@ pub fn top_matches(
 ) -> Matches {
     let tops = get_tops(builder, opts, top_name, errors);
     let top = merge_tops(tops, opts);
-    let only_env = opts.get("saltenv").filter(|v| !v.is_null()).map(Value::py_str);
+    let only_env = opts
+        .get("saltenv")
+        .filter(|v| !v.is_null())
+        .map(Value::py_str);
     let mut out: Matches = Vec::new();
-    let add = |out: &mut Matches, env: &str, sls: String| match out.iter_mut().find(|(e, _)| e == env) {
-        Some((_, l)) => l.push(sls),
-        None => out.push((env.to_string(), vec![sls])),
-    };
+    let add =
+        |out: &mut Matches, env: &str, sls: String| match out.iter_mut().find(|(e, _)| e == env) {
+            Some((_, l)) => l.push(sls),
+            None => out.push((env.to_string(), vec![sls])),
+        };
     for (env, targets) in top {
         if only_env.as_ref().is_some_and(|o| *o != env) {
             continue;

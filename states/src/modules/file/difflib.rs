@@ -26,7 +26,13 @@ impl<'a> Matcher<'a> {
         Matcher { a, b, b2j }
     }
 
-    fn longest_match(&self, alo: usize, ahi: usize, blo: usize, bhi: usize) -> (usize, usize, usize) {
+    fn longest_match(
+        &self,
+        alo: usize,
+        ahi: usize,
+        blo: usize,
+        bhi: usize,
+    ) -> (usize, usize, usize) {
         let (mut besti, mut bestj, mut bestsize) = (alo, blo, 0usize);
         let mut j2len: HashMap<usize, usize> = HashMap::new();
         for i in alo..ahi {
@@ -39,7 +45,12 @@ impl<'a> Matcher<'a> {
                     if j >= bhi {
                         break;
                     }
-                    let k = j.checked_sub(1).and_then(|p| j2len.get(&p)).copied().unwrap_or(0) + 1;
+                    let k = j
+                        .checked_sub(1)
+                        .and_then(|p| j2len.get(&p))
+                        .copied()
+                        .unwrap_or(0)
+                        + 1;
                     newj2len.insert(j, k);
                     if k > bestsize {
                         besti = i + 1 - k;
@@ -55,7 +66,10 @@ impl<'a> Matcher<'a> {
             bestj -= 1;
             bestsize += 1;
         }
-        while besti + bestsize < ahi && bestj + bestsize < bhi && self.a[besti + bestsize] == self.b[bestj + bestsize] {
+        while besti + bestsize < ahi
+            && bestj + bestsize < bhi
+            && self.a[besti + bestsize] == self.b[bestj + bestsize]
+        {
             bestsize += 1;
         }
         (besti, bestj, bestsize)
@@ -122,7 +136,13 @@ impl<'a> Matcher<'a> {
         if let Some(first) = codes.first_mut() {
             if first.0 == 'e' {
                 let (t, i1, i2, j1, j2) = *first;
-                *first = (t, i1.max(i2.saturating_sub(n)), i2, j1.max(j2.saturating_sub(n)), j2);
+                *first = (
+                    t,
+                    i1.max(i2.saturating_sub(n)),
+                    i2,
+                    j1.max(j2.saturating_sub(n)),
+                    j2,
+                );
             }
         }
         if let Some(last) = codes.last_mut() {
@@ -143,7 +163,7 @@ impl<'a> Matcher<'a> {
             }
             group.push((t, i1, i2, j1, j2));
         }
-        if !group.is_empty() && !(group.len() == 1 && group[0].0 == 'e') {
+        if !(group.is_empty() || group.len() == 1 && group[0].0 == 'e') {
             groups.push(group);
         }
         groups
@@ -206,7 +226,11 @@ pub fn split_keepends(text: &str) -> Vec<&str> {
                 start = i + 1;
             }
             b'\r' => {
-                let end = if bytes.get(i + 1) == Some(&b'\n') { i + 1 } else { i };
+                let end = if bytes.get(i + 1) == Some(&b'\n') {
+                    i + 1
+                } else {
+                    i
+                };
                 out.push(&text[start..=end]);
                 i = end;
                 start = end + 1;
@@ -242,8 +266,14 @@ mod tests {
 
     #[test]
     fn changed_line_and_addition() {
-        let d = file_diff("line one\nline two\nline three\n", "line one\nline 2\nline three\nline four\n");
-        assert_eq!(d, "--- \n+++ \n@@ -1,3 +1,4 @@\n line one\n-line two\n+line 2\n line three\n+line four\n");
+        let d = file_diff(
+            "line one\nline two\nline three\n",
+            "line one\nline 2\nline three\nline four\n",
+        );
+        assert_eq!(
+            d,
+            "--- \n+++ \n@@ -1,3 +1,4 @@\n line one\n-line two\n+line 2\n line three\n+line four\n"
+        );
     }
 
     #[test]
@@ -264,12 +294,21 @@ mod tests {
     fn append_style_diff() {
         let old = vec!["existing line".to_string()];
         let new = vec!["existing line".to_string(), "10.0.0.1 node1".to_string()];
-        assert_eq!(lines_diff(&old, &new), "--- \n\n+++ \n\n@@ -1 +1,2 @@\n\n existing line\n+10.0.0.1 node1");
-        assert_eq!(lines_diff(&[], &["x".to_string()]), "--- \n\n+++ \n\n@@ -0,0 +1 @@\n\n+x");
+        assert_eq!(
+            lines_diff(&old, &new),
+            "--- \n\n+++ \n\n@@ -1 +1,2 @@\n\n existing line\n+10.0.0.1 node1"
+        );
+        assert_eq!(
+            lines_diff(&[], &["x".to_string()]),
+            "--- \n\n+++ \n\n@@ -0,0 +1 @@\n\n+x"
+        );
     }
 
     #[test]
     fn splitlines_keeps_ends() {
-        assert_eq!(split_keepends("a\r\nb\rc\nd"), vec!["a\r\n", "b\r", "c\n", "d"]);
+        assert_eq!(
+            split_keepends("a\r\nb\rc\nd"),
+            vec!["a\r\n", "b\r", "c\n", "d"]
+        );
     }
 }
