@@ -23,7 +23,13 @@ impl Rng {
 
 fn content(seed: u8) -> Vec<u8> {
     (0..SIZE)
-        .map(|i| if i % 64 == 63 { b'\n' } else { b'a' + ((i / 64 + seed as usize) % 26) as u8 })
+        .map(|i| {
+            if i % 64 == 63 {
+                b'\n'
+            } else {
+                b'a' + ((i / 64 + seed as usize) % 26) as u8
+            }
+        })
         .collect()
 }
 
@@ -41,7 +47,10 @@ fn spawn(root: &Path) -> std::process::Child {
 
 #[test]
 fn killed_writes_leave_old_or_new_content() {
-    let tmp = tempfile::Builder::new().prefix("halite-crash.").tempdir().expect("tempdir");
+    let tmp = tempfile::Builder::new()
+        .prefix("halite-crash.")
+        .tempdir()
+        .expect("tempdir");
     let root = tmp.path();
     for d in ["etc/salt", "srv/salt", "srv/pillar", "work"] {
         std::fs::create_dir_all(root.join(d)).expect("mkdir");
@@ -73,14 +82,15 @@ fn killed_writes_leave_old_or_new_content() {
     let status = spawn(root).wait().expect("wait");
     let full = start.elapsed();
     assert!(status.success(), "an uninterrupted apply must succeed");
-    assert!(std::fs::read(&target).expect("read") == new, "an uninterrupted apply writes the new content");
-
-    let mut rng = Rng(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos() as u64 | 1)
-            .unwrap_or(0x9e37_79b9_7f4a_7c15),
+    assert!(
+        std::fs::read(&target).expect("read") == new,
+        "an uninterrupted apply writes the new content"
     );
+
+    let mut rng = Rng(std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64 | 1)
+        .unwrap_or(0x9e37_79b9_7f4a_7c15));
     let window = full.as_micros().max(1000) as u64 * 12 / 10;
     let (mut saw_old, mut saw_new) = (0, 0);
     for trial in 0..TRIALS {
@@ -95,7 +105,10 @@ fn killed_writes_leave_old_or_new_content() {
         } else if got == new {
             saw_new += 1;
         } else {
-            panic!("trial {trial}: target is neither the old nor the new content ({} bytes)", got.len());
+            panic!(
+                "trial {trial}: target is neither the old nor the new content ({} bytes)",
+                got.len()
+            );
         }
     }
     eprintln!("{TRIALS} kills: {saw_old} left the old content, {saw_new} the new (a full run takes {full:?})");
