@@ -31,20 +31,26 @@ fn salt_call() -> Option<PathBuf> {
 }
 
 fn extract(repo: &Path, dest: &Path) {
-    let archive = Command::new("git")
+    let mut archive = Command::new("git")
         .arg(format!("--git-dir={}", repo.display()))
         .args(["archive", "HEAD"])
         .stdout(Stdio::piped())
         .spawn()
         .expect("git archive");
+    let tar_in = archive.stdout.take().expect("archive stdout");
     let status = Command::new("tar")
         .arg("-x")
         .arg("-C")
         .arg(dest)
-        .stdin(archive.stdout.expect("archive stdout"))
+        .stdin(tar_in)
         .status()
         .expect("tar");
-    assert!(status.success(), "extracting {}", repo.display());
+    let git_status = archive.wait().expect("git archive exit");
+    assert!(
+        status.success() && git_status.success(),
+        "extracting {}",
+        repo.display()
+    );
 }
 
 fn run(bin: &Path, root: &Path, sls: &str) -> (i32, String) {

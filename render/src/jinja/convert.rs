@@ -410,38 +410,6 @@ pub fn from_jinja(v: &JValue) -> Value {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use halite_core::map;
-
-    #[test]
-    fn round_trip_keeps_types_and_order() {
-        let v = Value::Map(map! {
-            "z" => Value::List(vec![Value::Int(1), Value::Float(2.5), Value::Null]),
-            "a" => true,
-            "s" => "text",
-        });
-        assert_eq!(from_jinja(&to_jinja(&v)), v);
-        let keys: Vec<_> = from_jinja(&to_jinja(&v))
-            .as_map()
-            .map(|m| m.keys().cloned().collect())
-            .unwrap_or_default();
-        assert_eq!(
-            keys,
-            vec![Value::from("z"), Value::from("a"), Value::from("s")]
-        );
-    }
-
-    #[test]
-    fn literal_lists_become_mutable() {
-        let v = make_mutable(JValue::from(vec![JValue::from(1)]));
-        assert!(v.downcast_object_ref::<PyList>().is_some());
-        let t = make_mutable(JValue::from(Tuple::from(vec![JValue::from(1)])));
-        assert!(t.downcast_object_ref::<PyList>().is_none());
-    }
-}
-
 /// Salt's `dictupdate.update(dest, src, merge_lists)` done in place on a template dict, so
 /// that every reference to `dest` (and to its nested dicts) sees the merge, as in Python.
 /// `false` when `dest` is not a mutable dict.
@@ -476,4 +444,36 @@ pub fn merge_in_place(dest: &JValue, src: &Value, merge_lists: bool) -> bool {
         }
     }
     true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use halite_core::map;
+
+    #[test]
+    fn round_trip_keeps_types_and_order() {
+        let v = Value::Map(map! {
+            "z" => Value::List(vec![Value::Int(1), Value::Float(2.5), Value::Null]),
+            "a" => true,
+            "s" => "text",
+        });
+        assert_eq!(from_jinja(&to_jinja(&v)), v);
+        let keys: Vec<_> = from_jinja(&to_jinja(&v))
+            .as_map()
+            .map(|m| m.keys().cloned().collect())
+            .unwrap_or_default();
+        assert_eq!(
+            keys,
+            vec![Value::from("z"), Value::from("a"), Value::from("s")]
+        );
+    }
+
+    #[test]
+    fn literal_lists_become_mutable() {
+        let v = make_mutable(JValue::from(vec![JValue::from(1)]));
+        assert!(v.downcast_object_ref::<PyList>().is_some());
+        let t = make_mutable(JValue::from(Tuple::from(vec![JValue::from(1)])));
+        assert!(t.downcast_object_ref::<PyList>().is_none());
+    }
 }
