@@ -87,9 +87,8 @@ fn salt_call(argv: Vec<String>) -> i32 {
             None
         }
     };
-    let grains = Value::Map(halite_minion::grains::core_grains(&cfg.opts));
     let cfg_opts = cfg.opts.clone();
-    let minion = Minion::new(cfg, grains, pillar_override);
+    let minion = Minion::new(cfg, pillar_override);
     match caller::call(&minion, &fun, &args, &kwargs) {
         Ok(outcome) => {
             let mut retcode = outcome.retcode;

@@ -5,7 +5,7 @@ use crate::fileroots::LocalRoots;
 use crate::template::{render, RenderJob, Rendered};
 use halite_core::config::MinionConfig;
 use halite_core::{Functions, Map, Value};
-use halite_render::jinja::Jinja;
+use halite_render::jinja::{Jinja, SharedContext};
 use halite_states::Registry;
 use std::sync::{Arc, OnceLock};
 
@@ -13,8 +13,7 @@ use std::sync::{Arc, OnceLock};
 pub struct Minion {
     /// The minion configuration.
     pub cfg: MinionConfig,
-    /// Grains (computed + static).
-    pub grains: Value,
+    grains: OnceLock<Value>,
     /// Call-time `pillar=` data.
     pub pillar_override: Option<Map>,
     /// The state tree.
@@ -28,20 +27,22 @@ pub struct Minion {
     /// Native state modules.
     pub registry: Registry,
     pillar: OnceLock<(Value, Vec<String>)>,
+    shared: OnceLock<SharedContext>,
     /// The retcode functions set (Salt's `__context__["retcode"]`).
     pub retcode: std::sync::atomic::AtomicI64,
 }
 
 impl Minion {
-    /// A context over a loaded configuration and computed grains.
-    pub fn new(cfg: MinionConfig, grains: Value, pillar_override: Option<Map>) -> Arc<Minion> {
+    /// A context over a loaded configuration. Grains are computed on first use (most
+    /// functions need them, `test.ping` does not).
+    pub fn new(cfg: MinionConfig, pillar_override: Option<Map>) -> Arc<Minion> {
         let roots = Arc::new(LocalRoots::from_config(&cfg, "file_roots"));
         let pillar_roots = Arc::new(LocalRoots::from_config(&cfg, "pillar_roots"));
         let jinja = Jinja::new(roots.clone());
         let pillar_jinja = Jinja::new(pillar_roots.clone());
         Arc::new(Minion {
             cfg,
-            grains,
+            grains: OnceLock::new(),
             pillar_override,
             roots,
             pillar_roots,
@@ -49,8 +50,15 @@ impl Minion {
             pillar_jinja,
             registry: Registry::new(),
             pillar: OnceLock::new(),
+            shared: OnceLock::new(),
             retcode: std::sync::atomic::AtomicI64::new(0),
         })
+    }
+
+    /// Grains: the computed core grains with the config's static `grains:` merged on top.
+    pub fn grains(&self) -> &Value {
+        self.grains
+            .get_or_init(|| Value::Map(crate::grains::core_grains(&self.cfg.opts)))
     }
 
     /// The options map (`__opts__`).
@@ -93,7 +101,7 @@ impl Minion {
             .unwrap_or(&empty);
         let data = halite_target::MinionData {
             id: self.cfg.id(),
-            grains: &self.grains,
+            grains: self.grains(),
             pillar,
             nodegroups,
         };
@@ -103,16 +111,22 @@ impl Minion {
     /// The template context for SLS and top files: grains, pillar, opts.
     pub fn context(self: &Arc<Self>) -> Map {
         let mut ctx = Map::new();
-        ctx.insert("grains".into(), self.grains.clone());
+        ctx.insert("grains".into(), self.grains().clone());
         ctx.insert("pillar".into(), self.pillar().clone());
         ctx.insert("opts".into(), Value::Map(self.opts_with_pillar()));
         ctx
     }
 
+    /// The template context converted once for the whole run (see [`SharedContext`]).
+    pub fn shared_context(self: &Arc<Self>) -> &SharedContext {
+        self.shared
+            .get_or_init(|| SharedContext::new(&self.context()))
+    }
+
     /// `__opts__` as templates see it (with `grains` and `pillar`).
     pub fn opts_with_pillar(self: &Arc<Self>) -> Map {
         let mut o = self.opts().clone();
-        o.insert("grains".into(), self.grains.clone());
+        o.insert("grains".into(), self.grains().clone());
         o.insert("pillar".into(), self.pillar().clone());
         o
     }
@@ -146,10 +160,10 @@ impl PillarFiles {
         let text =
             std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
         let mut ctx = Map::new();
-        ctx.insert("grains".into(), m.grains.clone());
+        ctx.insert("grains".into(), m.grains().clone());
         ctx.insert("pillar".into(), Value::Map(pillar.clone()));
         let mut opts = m.opts().clone();
-        opts.insert("grains".into(), m.grains.clone());
+        opts.insert("grains".into(), m.grains().clone());
         opts.insert("pillar".into(), Value::Map(pillar.clone()));
         ctx.insert("opts".into(), Value::Map(opts));
         let functions: Arc<dyn Functions> = Arc::new(crate::exec::Exec {
@@ -169,6 +183,7 @@ impl PillarFiles {
             saltenv,
             sls,
             context: &ctx,
+            shared: None,
             functions,
             default_pipe: &pipe,
         };

@@ -18,8 +18,10 @@ pub struct HighStateBuilder<'a> {
     pub roots: &'a LocalRoots,
     /// The Jinja environment of this run.
     pub jinja: &'a Jinja,
-    /// The template context (grains, pillar, opts...).
+    /// Per-render context entries (usually empty).
     pub context: &'a Map,
+    /// The run's shared template context (grains, pillar, opts).
+    pub shared: Option<&'a halite_render::jinja::SharedContext>,
     /// Execution functions for templates.
     pub functions: Arc<dyn Functions>,
     /// The `renderer` option.
@@ -46,6 +48,7 @@ impl<'a> HighStateBuilder<'a> {
             roots,
             jinja,
             context,
+            shared: None,
             functions,
             default_pipe: opts
                 .get("renderer")
@@ -76,6 +79,7 @@ impl<'a> HighStateBuilder<'a> {
             saltenv,
             sls,
             context: self.context,
+            shared: self.shared,
             functions: self.functions.clone(),
             default_pipe: &self.default_pipe,
         };

@@ -2,7 +2,7 @@
 //! state or pillar tree into data, with Salt's error texts.
 
 use halite_core::{Functions, Map, Value};
-use halite_render::jinja::{Jinja, RenderRequest};
+use halite_render::jinja::{Jinja, RenderRequest, SharedContext};
 use std::sync::Arc;
 
 /// Salt's `generate_sls_context`: `tplfile`, `tpldir`, `tpldot`, `slspath` and friends.
@@ -82,8 +82,10 @@ pub struct RenderJob<'a> {
     pub saltenv: &'a str,
     /// The sls name (`app`), empty for non-sls files.
     pub sls: &'a str,
-    /// The base context (grains, pillar, opts, salt...).
+    /// Per-render context entries (over `shared`).
     pub context: &'a Map,
+    /// The run's shared, pre-converted context (grains, pillar, opts), if any.
+    pub shared: Option<&'a SharedContext>,
     /// Execution functions for `salt[...]`.
     pub functions: Arc<dyn Functions>,
     /// The default pipe (`renderer` option).
@@ -118,6 +120,7 @@ pub fn render(jinja: &Jinja, job: &RenderJob) -> Result<Rendered, String> {
                     saltenv: job.saltenv,
                     context: &ctx,
                     functions: job.functions.clone(),
+                    shared: job.shared,
                 };
                 Rendered::Text(jinja.render(&req).map_err(|e| e.message)?)
             }

@@ -330,9 +330,8 @@ impl<'a> Runner<'a> {
                 }
             }
             Status::Met => {
-                let low = self.plan.chunks[idx].clone();
                 let prereq = self.is_prereq(idx);
-                let r = self.call(idx, &low, None, 1);
+                let r = self.call_idx(idx);
                 self.store(prereq, tag.clone(), r);
             }
             Status::SkipReq => self.not_run(
@@ -418,9 +417,8 @@ impl<'a> Runner<'a> {
                 "State was not run because none of the onchanges reqs changed",
             ),
             _ => {
-                let low = self.plan.chunks[idx].clone();
                 let prereq = self.is_prereq(idx);
-                let r = self.call(idx, &low, None, 1);
+                let r = self.call_idx(idx);
                 self.store(prereq, tag.clone(), r);
             }
         }
@@ -486,6 +484,19 @@ impl<'a> Runner<'a> {
             return true;
         }
         false
+    }
+
+    /// [`Self::call`] on chunk `idx` itself (taken out of the plan for the call instead of
+    /// copied; a prereq test run leaves it with `__prereq__: False`, as Salt does).
+    fn call_idx(&mut self, idx: usize) -> Map {
+        let low = std::mem::take(&mut self.plan.chunks[idx]);
+        let prereq = low.get("__prereq__").is_some_and(Value::is_truthy);
+        let r = self.call(idx, &low, None, 1);
+        self.plan.chunks[idx] = low;
+        if prereq {
+            self.plan.chunks[idx].insert("__prereq__".into(), Value::Bool(false));
+        }
+        r
     }
 
     /// Salt's `State.call`: verify, conditions, the function, check_cmd, bookkeeping, retry.
@@ -659,6 +670,14 @@ impl<'a> Runner<'a> {
     }
 
     fn call_listen(&mut self) {
+        let listens = self
+            .plan
+            .chunks
+            .iter()
+            .any(|c| c.contains_key("listen") || c.contains_key("listen_in"));
+        if !listens {
+            return;
+        }
         let chunks = self.plan.chunks.clone();
         let mut crefs: IndexMap<(String, String, String), usize> = IndexMap::new();
         let mut listeners: Vec<((String, String, String), Vec<Value>)> = Vec::new();

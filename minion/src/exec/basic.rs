@@ -116,9 +116,9 @@ pub fn call(ex: &Exec, name: &str, args: &[Value], kwargs: &Map) -> Result<Value
                 _ => Value::Map(r.to_map()),
             })
         }
-        "grains.items" => Ok(m.grains.clone()),
+        "grains.items" => Ok(m.grains().clone()),
         "grains.ls" => Ok(Value::List(
-            m.grains
+            m.grains()
                 .as_map()
                 .map(|g| g.keys().cloned().collect())
                 .unwrap_or_default(),
@@ -133,7 +133,7 @@ pub fn call(ex: &Exec, name: &str, args: &[Value], kwargs: &Map) -> Result<Value
                 let k = a.py_str();
                 out.insert(
                     a.clone(),
-                    get_path(&m.grains, &k, Value::Str(String::new()), &delim),
+                    get_path(m.grains(), &k, Value::Str(String::new()), &delim),
                 );
             }
             Ok(Value::Map(out))
@@ -144,7 +144,7 @@ pub fn call(ex: &Exec, name: &str, args: &[Value], kwargs: &Map) -> Result<Value
                 .cloned()
                 .unwrap_or_else(|| "".into());
             Ok(get_path(
-                &m.grains,
+                m.grains(),
                 &key,
                 default,
                 &delimiter(kwargs, args, 3),
@@ -162,7 +162,7 @@ pub fn call(ex: &Exec, name: &str, args: &[Value], kwargs: &Map) -> Result<Value
             let base = arg(args, kwargs, 4, "base")
                 .filter(|v| !v.is_null())
                 .map(Value::py_str);
-            crate::grains::filter_by(lookup, &grain, merge, &default, base.as_deref(), &m.grains)
+            crate::grains::filter_by(lookup, &grain, merge, &default, base.as_deref(), m.grains())
         }
         "pillar.get" => {
             let key = required(name, args, kwargs, 0, "key")?.py_str();
@@ -239,7 +239,7 @@ pub fn call(ex: &Exec, name: &str, args: &[Value], kwargs: &Map) -> Result<Value
             if name == "config.option" {
                 return Ok(default);
             }
-            if let Some(v) = m.grains.traverse(&key, &delim) {
+            if let Some(v) = m.grains().traverse(&key, &delim) {
                 return Ok(v.clone());
             }
             if let Some(v) = pillar_of(ex).traverse(&key, &delim) {
@@ -310,6 +310,7 @@ pub fn call(ex: &Exec, name: &str, args: &[Value], kwargs: &Map) -> Result<Value
                 saltenv: &saltenv,
                 sls: "",
                 context: &ctx,
+                shared: None,
                 functions: m.functions(),
                 default_pipe: &default_pipe,
             };

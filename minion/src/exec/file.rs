@@ -81,7 +81,8 @@ pub fn render_template(
             "Specified template format {template} is not supported"
         ));
     }
-    let mut ctx = ex.minion.context();
+    // grains, pillar and opts come from the run's shared context; `extra` overrides them.
+    let mut ctx = Map::new();
     for (k, v) in extra {
         ctx.insert(k.clone(), v.clone());
     }
@@ -102,6 +103,7 @@ pub fn render_template(
         saltenv,
         context: &ctx,
         functions: ex.minion.functions(),
+        shared: Some(ex.minion.shared_context()),
     };
     ex.minion.jinja.render(&req).map_err(|e| e.message)
 }

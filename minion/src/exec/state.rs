@@ -109,13 +109,13 @@ pub fn call(ex: &Exec, name: &str, args: &[Value], kwargs: &Map) -> Result<Value
         "state.show_lowstate" => {
             let mut errors = Vec::new();
             let matches = matches_for_top(m, &mut errors);
-            let (high, errs) = render_matches(m, &matches);
+            let (mut high, errs) = render_matches(m, &matches);
             errors.extend(errs);
             if !errors.is_empty() {
                 set_retcode(m, EX_STATE_COMPILER_ERROR);
                 return Ok(errors_value(errors));
             }
-            match compile_high(m, high) {
+            match compile_high(m, &mut high) {
                 Ok(plan) => Ok(Value::List(
                     plan.ordered_chunks().into_iter().map(Value::Map).collect(),
                 )),
@@ -143,7 +143,7 @@ pub fn call(ex: &Exec, name: &str, args: &[Value], kwargs: &Map) -> Result<Value
             }
             let env = saltenv(m, kwargs);
             let matches = vec![(env, mods)];
-            let (high, mut errors) = render_matches(m, &matches);
+            let (mut high, mut errors) = render_matches(m, &matches);
             errors.extend(verify_high(&high));
             if name == "state.sls_exists" {
                 return Ok(Value::Bool(errors.is_empty()));
@@ -153,7 +153,7 @@ pub fn call(ex: &Exec, name: &str, args: &[Value], kwargs: &Map) -> Result<Value
                 return Ok(errors_value(errors));
             }
             if name == "state.show_low_sls" {
-                return match compile_high(m, high) {
+                return match compile_high(m, &mut high) {
                     Ok(plan) => Ok(Value::List(
                         plan.ordered_chunks().into_iter().map(Value::Map).collect(),
                     )),
@@ -247,8 +247,8 @@ fn sls_id(m: &Arc<Minion>, id: &str, mods: Vec<String>, kwargs: &Map) -> Result<
         set_retcode(m, EX_STATE_COMPILER_ERROR);
         return Ok(errors_value(errors));
     }
-    let high_copy = high.clone();
-    let plan = match compile_high(m, high) {
+    let mut high = high;
+    let plan = match compile_high(m, &mut high) {
         Ok(p) => p,
         Err(errors) => {
             set_retcode(m, EX_STATE_COMPILER_ERROR);
@@ -272,7 +272,7 @@ fn sls_id(m: &Arc<Minion>, id: &str, mods: Vec<String>, kwargs: &Map) -> Result<
     }
     set_retcode(
         m,
-        if check_result(&out, &high_copy) {
+        if check_result(&out, &high) {
             0
         } else {
             EX_STATE_FAILURE
@@ -296,6 +296,7 @@ fn template_str(m: &Arc<Minion>, tem: &str, kwargs: &Map) -> Result<Value> {
         saltenv: &saltenv(m, kwargs),
         sls: "",
         context: &ctx,
+        shared: None,
         functions: m.functions(),
         default_pipe: &pipe,
     };
@@ -369,11 +370,13 @@ fn matches_value(matches: &Matches) -> Value {
 }
 
 fn builder<'a>(m: &'a Arc<Minion>, ctx: &'a Map) -> HighStateBuilder<'a> {
-    HighStateBuilder::new(&m.roots, &m.jinja, ctx, m.functions(), m.opts())
+    let mut b = HighStateBuilder::new(&m.roots, &m.jinja, ctx, m.functions(), m.opts());
+    b.shared = Some(m.shared_context());
+    b
 }
 
 fn matches_for_top(m: &Arc<Minion>, errors: &mut Vec<String>) -> Matches {
-    let ctx = m.context();
+    let ctx = Map::new();
     let b = builder(m, &ctx);
     let top = m
         .opts()
@@ -387,26 +390,26 @@ fn matches_for_top(m: &Arc<Minion>, errors: &mut Vec<String>) -> Matches {
 }
 
 fn render_matches(m: &Arc<Minion>, matches: &Matches) -> (Map, Vec<String>) {
-    let ctx = m.context();
+    let ctx = Map::new();
     let mut b = builder(m, &ctx);
     b.render_highstate(matches)
 }
 
 fn compile_high(
     m: &Arc<Minion>,
-    mut high: Map,
+    high: &mut Map,
 ) -> std::result::Result<halite_states::Plan, Vec<String>> {
-    let mut errors = reconcile_extend(&mut high, false);
-    errors.extend(verify_high(&high));
+    let mut errors = reconcile_extend(high, false);
+    errors.extend(verify_high(high));
     if !errors.is_empty() {
         return Err(errors);
     }
-    errors.extend(requisite_in(&mut high));
-    apply_exclude(&mut high);
+    errors.extend(requisite_in(high));
+    apply_exclude(high);
     if !errors.is_empty() {
         return Err(errors);
     }
-    compile(&high, &m.registry)
+    compile(high, &m.registry)
 }
 
 fn pillar_errors(m: &Arc<Minion>) -> Option<Value> {
@@ -423,8 +426,8 @@ fn pillar_errors(m: &Arc<Minion>) -> Option<Value> {
 }
 
 fn run_high(m: &Arc<Minion>, high: Map, kwargs: &Map) -> Value {
-    let high_copy = high.clone();
-    let plan = match compile_high(m, high) {
+    let mut high = high;
+    let plan = match compile_high(m, &mut high) {
         Ok(p) => p,
         Err(errors) => {
             set_retcode(m, EX_STATE_COMPILER_ERROR);
@@ -441,7 +444,7 @@ fn run_high(m: &Arc<Minion>, high: Map, kwargs: &Map) -> Value {
     for (k, v) in running {
         out.insert(Value::Str(k), Value::Map(v));
     }
-    if !check_result(&out, &high_copy) {
+    if !check_result(&out, &high) {
         set_retcode(m, EX_STATE_FAILURE);
     } else {
         set_retcode(m, 0);

@@ -470,6 +470,7 @@ fn snippets_for_manual_comparison() {
             saltenv: "base",
             context: &ctx,
             functions: functions.clone(),
+            shared: None,
         });
         match r {
             Ok(o) => println!("OUT {o:?}"),

@@ -52,6 +52,35 @@ pub struct RenderRequest<'a> {
     pub context: &'a Map,
     /// Backs `salt['mod.fun'](..)` and `salt.mod.fun(..)`.
     pub functions: Arc<dyn Functions>,
+    /// Context converted once and shared by every render of the run (grains, pillar,
+    /// opts); `context` entries override it.
+    pub shared: Option<&'a SharedContext>,
+}
+
+/// Template context values converted once per run and shared by reference between renders,
+/// as Salt shares its `__grains__`, `__pillar__` and `__opts__` dicts between templates.
+#[derive(Debug, Clone, Default)]
+pub struct SharedContext {
+    values: BTreeMap<String, JValue>,
+    cachedir: Option<String>,
+}
+
+impl SharedContext {
+    /// Convert `context` (string keys only) for sharing.
+    pub fn new(context: &Map) -> SharedContext {
+        let mut values = BTreeMap::new();
+        for (k, v) in context {
+            if let Value::Str(name) = k {
+                values.insert(name.clone(), to_jinja(v));
+            }
+        }
+        let cachedir = context
+            .get("opts")
+            .and_then(|o| o.get("cachedir"))
+            .and_then(Value::as_str)
+            .map(str::to_string);
+        SharedContext { values, cachedir }
+    }
 }
 
 /// A failed render, with Salt's message (e.g. `Jinja variable 'x' is undefined; line 3...`);
@@ -188,7 +217,8 @@ impl Jinja {
             .entry(key.clone())
             .or_insert_with(|| Arc::from(req.source));
 
-        let mut ctx: BTreeMap<String, JValue> = BTreeMap::new();
+        let mut ctx: BTreeMap<String, JValue> =
+            req.shared.map(|s| s.values.clone()).unwrap_or_default();
         for (k, v) in req.context {
             if let Value::Str(name) = k {
                 ctx.insert(name.clone(), to_jinja(v));
@@ -223,7 +253,8 @@ impl Jinja {
             .get("opts")
             .and_then(|o| o.get("cachedir"))
             .and_then(Value::as_str)
-            .map(str::to_string);
+            .map(str::to_string)
+            .or_else(|| req.shared.and_then(|s| s.cachedir.clone()));
         let path_of = |name: &str| {
             let (saltenv, path) = split_key(name);
             match &cachedir {
