@@ -197,6 +197,7 @@ impl Case {
             saltenv: "base",
             context: &ctx,
             functions,
+            shared: None,
         })
     }
 
