@@ -101,7 +101,7 @@ impl MinionConfig {
             let root = root_dir.trim_end_matches('/');
             Value::Str(format!("{root}{p}"))
         };
-        let mut m = Map::new();
+        let mut m = Map::default();
         let mut ins = |k: &str, v: Value| {
             m.insert(Value::Str(k.to_string()), v);
         };
@@ -116,13 +116,13 @@ impl MinionConfig {
         ins("log_file", join("/var/log/salt/minion"));
         ins("log_level", "warning".into());
         ins("log_level_logfile", "warning".into());
-        let mut fr = Map::new();
+        let mut fr = Map::default();
         fr.insert(
             "base".into(),
             Value::List(vec!["/srv/salt".into(), "/srv/spm/salt".into()]),
         );
         ins("file_roots", Value::Map(fr));
-        let mut pr = Map::new();
+        let mut pr = Map::default();
         pr.insert(
             "base".into(),
             Value::List(vec!["/srv/pillar".into(), "/srv/spm/pillar".into()]),

@@ -1319,7 +1319,7 @@ mod tests {
                     .unwrap_or_default(),
             ),
             _ => {
-                let mut m = Map::new();
+                let mut m = Map::default();
                 for pair in body.as_array().cloned().unwrap_or_default() {
                     m.insert(decode(&pair[0]), decode(&pair[1]));
                 }
@@ -2715,9 +2715,9 @@ mod tests {
 
     #[test]
     fn outputter_block_style_with_indentless_lists() {
-        let mut inner = Map::new();
+        let mut inner = Map::default();
         inner.insert(s("name"), s("x"));
-        let mut m = Map::new();
+        let mut m = Map::default();
         m.insert(s("users"), Value::List(vec![Value::Map(inner)]));
         m.insert(s("empty"), Value::List(vec![]));
         m.insert(s("none"), Value::Null);
@@ -2727,7 +2727,7 @@ mod tests {
 
     #[test]
     fn flow_style_none_only_for_scalar_collections() {
-        let mut m = Map::new();
+        let mut m = Map::default();
         m.insert(s("name"), s("web"));
         m.insert(
             s("ports"),

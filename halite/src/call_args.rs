@@ -147,7 +147,7 @@ pub fn parse(argv: &[String]) -> Result<CallOpts, String> {
 impl CallOpts {
     /// Config keys the command line sets (they win over the files).
     pub fn config_overrides(&self) -> Map {
-        let mut m = Map::new();
+        let mut m = Map::default();
         if self.local {
             m.insert("file_client".into(), "local".into());
         }
@@ -155,7 +155,7 @@ impl CallOpts {
             m.insert("id".into(), id.clone().into());
         }
         let roots = |dir: &str| {
-            let mut r = Map::new();
+            let mut r = Map::default();
             r.insert(
                 "base".into(),
                 Value::List(vec![Value::Str(dir.to_string())]),

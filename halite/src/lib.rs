@@ -80,7 +80,7 @@ fn salt_call(argv: Vec<String>) -> i32 {
             let out = Value::List(vec![Value::from(
                 "Pillar data must be formatted as a dictionary, unless pillar_enc is specified.",
             )]);
-            return emit(&opts, &cfg.opts, "nested", &out, 1);
+            return emit(&opts, &cfg.opts, "nested", out, 1);
         }
         Some(other) => {
             kwargs.insert("pillar".into(), other);
@@ -102,7 +102,7 @@ fn salt_call(argv: Vec<String>) -> i32 {
                     }
                 }
             }
-            emit(&opts, &cfg_opts, outcome.outputter, &outcome.ret, retcode)
+            emit(&opts, &cfg_opts, outcome.outputter, outcome.ret, retcode)
         }
         Err(halite_core::Error::NotAvailable(f)) => {
             eprintln!("'{f}' is not available.");
@@ -119,15 +119,9 @@ fn salt_call(argv: Vec<String>) -> i32 {
     }
 }
 
-fn emit(
-    opts: &call_args::CallOpts,
-    cfg: &Map,
-    default_out: &str,
-    ret: &Value,
-    retcode: i64,
-) -> i32 {
-    let mut data = Map::new();
-    data.insert("local".into(), ret.clone());
+fn emit(opts: &call_args::CallOpts, cfg: &Map, default_out: &str, ret: Value, retcode: i64) -> i32 {
+    let mut data = Map::default();
+    data.insert("local".into(), ret);
     let outputter = opts
         .out
         .clone()

@@ -8,12 +8,12 @@ use std::path::Path;
 fn load_file(path: &Path) -> Result<Map> {
     let text = match std::fs::read_to_string(path) {
         Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Map::new()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Map::default()),
         Err(e) => return Err(Error::io(path.display().to_string(), &e)),
     };
     match halite_render::yaml::load(&text) {
         Ok(Value::Map(m)) => Ok(m),
-        Ok(Value::Null) => Ok(Map::new()),
+        Ok(Value::Null) => Ok(Map::default()),
         Ok(other) => Err(Error::Config(format!(
             "Error parsing configuration file: {} - conf should be a document, not {}.",
             path.display(),

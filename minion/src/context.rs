@@ -93,7 +93,7 @@ impl Minion {
 
     /// Does this minion match `tgt` (used by top files)?
     pub fn matches(self: &Arc<Self>, tgt: &Value, tgt_type: &str, pillar: &Value) -> bool {
-        let empty = Map::new();
+        let empty = Map::default();
         let nodegroups = self
             .opts()
             .get("nodegroups")
@@ -110,7 +110,7 @@ impl Minion {
 
     /// The template context for SLS and top files: grains, pillar, opts.
     pub fn context(self: &Arc<Self>) -> Map {
-        let mut ctx = Map::new();
+        let mut ctx = Map::default();
         ctx.insert("grains".into(), self.grains().clone());
         ctx.insert("pillar".into(), self.pillar().clone());
         ctx.insert("opts".into(), Value::Map(self.opts_with_pillar()));
@@ -159,7 +159,7 @@ impl PillarFiles {
         };
         let text =
             std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-        let mut ctx = Map::new();
+        let mut ctx = Map::default();
         ctx.insert("grains".into(), m.grains().clone());
         ctx.insert("pillar".into(), Value::Map(pillar.clone()));
         let mut opts = m.opts().clone();
@@ -208,7 +208,7 @@ impl halite_pillar::PillarSource for PillarFiles {
     }
 
     fn render_top(&self, saltenv: &str) -> Result<Option<Value>, String> {
-        self.render(saltenv, "top.sls", "", &Map::new())
+        self.render(saltenv, "top.sls", "", &Map::default())
     }
 
     fn render_sls(&self, saltenv: &str, sls: &str, pillar: &Map) -> Result<Option<Value>, String> {
@@ -219,7 +219,7 @@ impl halite_pillar::PillarSource for PillarFiles {
     }
 
     fn matches(&self, tgt: &Value, tgt_type: &str) -> bool {
-        let empty = Value::Map(Map::new());
+        let empty = Value::Map(Map::default());
         self.minion.matches(tgt, tgt_type, &empty)
     }
 

@@ -71,7 +71,7 @@ fn construct(top: &Path, keep: &Value, follow_links: bool) -> Map {
             }
         }
     }
-    let mut pillar = Map::new();
+    let mut pillar = Map::default();
     walk(top, top, keep, follow_links, &mut pillar);
     pillar
 }
@@ -84,7 +84,7 @@ pub fn file_tree(
     args: &Value,
     in_nodegroup: &dyn Fn(&str) -> bool,
 ) -> Result<Map, String> {
-    let empty = Map::new();
+    let empty = Map::default();
     let args = args.as_map().unwrap_or(&empty);
     let Some(root_dir) = args
         .get("root_dir")
@@ -92,7 +92,7 @@ pub fn file_tree(
         .map(Value::py_str)
     else {
         tracing::error!("file_tree: no root_dir specified");
-        return Ok(Map::new());
+        return Ok(Map::default());
     };
     if args.get("template").is_some_and(Value::is_truthy) {
         return Err("file_tree with 'template: True' is not available".into());
@@ -106,7 +106,7 @@ pub fn file_tree(
         tracing::error!(
             "file_tree: keep_newline must be either True/False or a list of file globs"
         );
-        return Ok(Map::new());
+        return Ok(Map::default());
     }
     let dirs: Vec<PathBuf> = if Path::new(&root_dir).is_absolute() {
         vec![PathBuf::from(&root_dir)]
@@ -117,7 +117,7 @@ pub fn file_tree(
             .map(Value::py_str)
         else {
             tracing::error!("file_tree: root_dir is relative but pillarenv is not set");
-            return Ok(Map::new());
+            return Ok(Map::default());
         };
         let roots = opts
             .get("pillar_roots")
@@ -130,7 +130,7 @@ pub fn file_tree(
             .map(|r| Path::new(&r.py_str()).join(&root_dir))
             .collect()
     };
-    let mut result = Map::new();
+    let mut result = Map::default();
     for root in dirs {
         if !root.is_dir() {
             tracing::error!(
@@ -139,7 +139,7 @@ pub fn file_tree(
             );
             continue;
         }
-        let mut pillar = Map::new();
+        let mut pillar = Map::default();
         let ngroups = root.join("nodegroups");
         if let Ok(rd) = std::fs::read_dir(&ngroups) {
             let mut names: Vec<String> = rd

@@ -36,7 +36,7 @@ impl LocalRoots {
     /// Roots from the config key `key` (`file_roots` or `pillar_roots`).
     pub fn from_config(cfg: &MinionConfig, key: &str) -> Self {
         let envs = cfg.envs(key);
-        let mut roots = HashMap::new();
+        let mut roots = HashMap::default();
         for env in &envs {
             roots.insert(
                 env.clone(),
@@ -46,7 +46,7 @@ impl LocalRoots {
         LocalRoots {
             roots,
             envs,
-            list_cache: Mutex::new(HashMap::new()),
+            list_cache: Mutex::new(HashMap::default()),
         }
     }
 

@@ -103,7 +103,7 @@ impl<'a> HighStateBuilder<'a> {
             errors.push(format!(
                 "Specified SLS {sls} in saltenv {saltenv} is not available on the salt master or through a configured fileserver"
             ));
-            return (Map::new(), errors);
+            return (Map::default(), errors);
         };
         let rendered = match self.render_file(saltenv, &rel, sls) {
             Ok(v) => v,
@@ -114,13 +114,13 @@ impl<'a> HighStateBuilder<'a> {
         };
         mods.push(format!("{saltenv}:{sls}"));
         let state = match rendered {
-            None | Some(Value::Null) => return (Map::new(), errors),
-            Some(Value::Map(m)) if m.is_empty() => return (Map::new(), errors),
+            None | Some(Value::Null) => return (Map::default(), errors),
+            Some(Value::Map(m)) if m.is_empty() => return (Map::default(), errors),
             Some(Value::Map(m)) => m,
-            Some(Value::Str(s)) if s.trim().is_empty() => return (Map::new(), errors),
+            Some(Value::Str(s)) if s.trim().is_empty() => return (Map::default(), errors),
             Some(_) => {
                 errors.push(format!("SLS {sls} does not render to a dictionary"));
-                return (Map::new(), errors);
+                return (Map::default(), errors);
             }
         };
         let mut state = state;
@@ -238,7 +238,7 @@ impl<'a> HighStateBuilder<'a> {
                         == Some("order")
                 });
                 if !found {
-                    let mut m = Map::new();
+                    let mut m = Map::default();
                     m.insert("order".into(), Value::Int(self.iorder));
                     args.push(Value::Map(m));
                     self.iorder += 1;
@@ -249,7 +249,7 @@ impl<'a> HighStateBuilder<'a> {
 
     /// Render every matched SLS into one high data (Salt's `render_highstate`).
     pub fn render_highstate(&mut self, matches: &Matches) -> (Map, Vec<String>) {
-        let mut high = Map::new();
+        let mut high = Map::default();
         let mut all_errors = Vec::new();
         let mut mods: Vec<String> = Vec::new();
         for (saltenv, states) in matches {
@@ -335,7 +335,7 @@ fn clean_duplicate_extends(high: &mut Map) {
         *ext = seen
             .into_iter()
             .map(|(k, v)| {
-                let mut m = Map::new();
+                let mut m = Map::default();
                 m.insert(k, v);
                 Value::Map(m)
             })
@@ -459,7 +459,7 @@ fn handle_state_decls(state: &mut Map, sls: &str, saltenv: &str, errors: &mut Ve
             Value::Str(s) if name_s != "__extend__" && name_s != "__exclude__" => {
                 if let Some((module, fun)) = s.split_once('.') {
                     let fun = fun.split('.').next().unwrap_or(fun).to_string();
-                    let mut b = Map::new();
+                    let mut b = Map::default();
                     b.insert("__sls__".into(), sls.into());
                     b.insert("__env__".into(), saltenv.into());
                     b.insert(

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 /// Salt's `generate_sls_context`: `tplfile`, `tpldir`, `tpldot`, `slspath` and friends.
 pub fn sls_context(tplpath: &str, rel: &str, sls: &str) -> Map {
-    let mut m = Map::new();
+    let mut m = Map::default();
     let slspath_full = sls.replace('.', "/");
     let slspath_full = slspath_full.trim_end_matches('/');
     let template = if sls.is_empty() {

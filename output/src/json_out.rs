@@ -19,7 +19,7 @@ pub fn output(data: &Value, out_indent: Option<i64>) -> String {
         Some(n) if n < 0 => None,
         Some(n) => usize::try_from(n).ok(),
     };
-    let mut out = String::new();
+    let mut out = String::with_capacity(4096);
     match write_value(data, indent, 0, &mut out) {
         Ok(()) => out,
         Err(UnsupportedKey) => "{}".to_string(),
@@ -43,7 +43,15 @@ fn float_text(f: f64) -> String {
 /// Python's `py_encode_basestring` (ensure_ascii off).
 fn write_string(s: &str, out: &mut String) {
     out.push('"');
-    for c in s.chars() {
+    // Copy runs of characters that need no escaping in one go.
+    let mut start = 0;
+    for (i, b) in s.bytes().enumerate() {
+        if b >= 0x20 && b != b'"' && b != b'\\' {
+            continue;
+        }
+        out.push_str(&s[start..i]);
+        start = i + 1;
+        let c = b as char;
         match c {
             '"' => out.push_str("\\\""),
             '\\' => out.push_str("\\\\"),
@@ -52,10 +60,10 @@ fn write_string(s: &str, out: &mut String) {
             '\t' => out.push_str("\\t"),
             '\u{08}' => out.push_str("\\b"),
             '\u{0c}' => out.push_str("\\f"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
+            c => out.push_str(&format!("\\u{:04x}", c as u32)),
         }
     }
+    out.push_str(&s[start..]);
     out.push('"');
 }
 
@@ -121,7 +129,10 @@ fn write_value(
                     out.push_str(item_sep);
                 }
                 newline(indent, level + 1, out);
-                write_string(&key_text(key)?, out);
+                match key {
+                    Value::Str(k) => write_string(k, out),
+                    other => write_string(&key_text(other)?, out),
+                }
                 out.push_str(": ");
                 write_value(val, indent, level + 1, out)?;
             }
@@ -161,14 +172,14 @@ mod tests {
             output(&sample(), Some(-1)),
             "{\"local\": {\"b\": [1, 2.0, null], \"a\": \"é\\\"\\u0001\", \"e\": {}}}"
         );
-        let mut m = halite_core::Map::new();
+        let mut m = halite_core::Map::default();
         m.insert(Value::Int(1), Value::Float(f64::NAN));
         assert_eq!(output(&Value::Map(m), Some(0)), "{\n\"1\": NaN\n}");
     }
 
     #[test]
     fn unsupported_key_gives_empty_object() {
-        let mut m = halite_core::Map::new();
+        let mut m = halite_core::Map::default();
         m.insert(Value::Bytes(b"k".to_vec()), Value::Null);
         assert_eq!(output(&Value::Map(m), None), "{}");
     }

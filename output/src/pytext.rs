@@ -154,7 +154,7 @@ pub fn sorted_entries(map: &halite_core::Map) -> Vec<(String, &Value)> {
             .map(|(k, v)| (k.py_str(), v))
             .collect();
     }
-    let mut by_text: indexmap::IndexMap<String, &Value> = indexmap::IndexMap::new();
+    let mut by_text: indexmap::IndexMap<String, &Value> = indexmap::IndexMap::default();
     for (k, v) in map {
         by_text.insert(k.py_str(), v);
     }
@@ -188,7 +188,7 @@ mod tests {
 
     #[test]
     fn mixed_keys_fall_back_to_text_order() {
-        let mut m = Map::new();
+        let mut m = Map::default();
         m.insert(Value::Int(10), Value::Int(1));
         m.insert(Value::from("b"), Value::Int(2));
         m.insert(Value::Int(9), Value::Int(3));
@@ -198,7 +198,7 @@ mod tests {
 
     #[test]
     fn numeric_keys_sort_numerically() {
-        let mut m = Map::new();
+        let mut m = Map::default();
         m.insert(Value::Int(10), Value::Null);
         m.insert(Value::Float(9.5), Value::Null);
         m.insert(Value::Bool(true), Value::Null);

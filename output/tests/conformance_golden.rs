@@ -55,7 +55,7 @@ fn realistic(v: &Value, key: Option<&str>) -> Value {
         (_, Value::Str(s)) => Value::Str(s.replace("@ROOT@", FAKE_ROOT)),
         (_, Value::List(items)) => Value::List(items.iter().map(|i| realistic(i, None)).collect()),
         (_, Value::Map(m)) => {
-            let mut out = Map::with_capacity(m.len());
+            let mut out = Map::with_capacity_and_hasher(m.len(), Default::default());
             for (k, val) in m {
                 let new_key = realistic(k, None);
                 out.insert(new_key, realistic(val, k.as_str()));

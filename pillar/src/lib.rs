@@ -46,7 +46,7 @@ fn run_ext_pillars(
     for run in runs {
         let Value::Map(run) = run else {
             errors.push("The \"ext_pillar\" option is malformed".into());
-            return Map::new();
+            return Map::default();
         };
         for (name, args) in run {
             let name = name.py_str();
@@ -173,9 +173,9 @@ fn render_one(
                         name
                     };
                     if let Some(k) = defaults_key {
-                        let mut sub = Map::new();
+                        let mut sub = Map::default();
                         render_one(src, env, &name, &mut sub, seen, errors);
-                        let mut nested = Map::new();
+                        let mut nested = Map::default();
                         nested.insert(Value::Str(k), Value::Map(sub));
                         merge_recurse(pillar, nested);
                     } else {
@@ -200,7 +200,7 @@ pub fn compile(
     ext_first: bool,
 ) -> (Map, Vec<String>) {
     let mut errors = Vec::new();
-    let mut pillar = Map::new();
+    let mut pillar = Map::default();
     if let (Some(ext), true) = (ext, ext_first) {
         pillar = run_ext_pillars(src, ext, pillar, overrides, &mut errors);
     }

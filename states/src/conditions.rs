@@ -5,7 +5,7 @@ use crate::exec::cmdrun::{opts_from_low, retcode, RunOpts};
 use halite_core::{Functions, Map, Value};
 
 fn base(low: &Chunk) -> Map {
-    let mut r = Map::new();
+    let mut r = Map::default();
     r.insert("result".into(), Value::Bool(false));
     for k in ["__sls__", "__id__", "name"] {
         r.insert(k.into(), low.get(k).cloned().unwrap_or(Value::Null));
@@ -177,7 +177,7 @@ fn creates(low: &Chunk) -> Map {
 
 /// Salt's `_run_check`: `result: true` means "do not run the state" (comment is a list).
 pub fn run_check(low: &Chunk, functions: &dyn Functions) -> Map {
-    let mut ret = Map::new();
+    let mut ret = Map::default();
     ret.insert("result".into(), Value::Bool(false));
     ret.insert("comment".into(), Value::List(vec![]));
     let mut comments = Vec::new();

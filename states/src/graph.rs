@@ -7,9 +7,14 @@ use crate::chunk::{field_str, gen_tag, Chunk};
 use crate::fnmatch::fnmatch;
 use crate::requisite::RequisiteType;
 use halite_core::{Map, Value};
-use indexmap::{IndexMap, IndexSet};
+use indexmap::{IndexMap as StdIndexMap, IndexSet as StdIndexSet};
 use std::cmp::Ordering;
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::BinaryHeap;
+
+type Fast = foldhash::fast::RandomState;
+type IndexMap<K, V> = StdIndexMap<K, V, Fast>;
+type IndexSet<T> = StdIndexSet<T, Fast>;
+type HashMap<K, V> = std::collections::HashMap<K, V, Fast>;
 
 /// The requisite graph has a cycle (details from [`DependencyGraph::cycles_str`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,6 +41,7 @@ pub struct DependencyGraph {
     lookup: HashMap<(String, String), IndexSet<String>>,
     lookup_order: Vec<(String, String)>,
     sls_to_nodes: IndexMap<String, IndexSet<String>>,
+    tags: Vec<String>,
 }
 
 /// The node tag of a chunk's prereq twin.
@@ -75,10 +81,19 @@ impl DependencyGraph {
         self.lookup.entry(key).or_default().insert(tag.to_string());
     }
 
+    /// The running-dict tag of chunk `idx` (computed once, when the chunk was added).
+    pub fn tag(&self, idx: usize) -> &str {
+        self.tags.get(idx).map_or("", String::as_str)
+    }
+
     /// Add chunk `idx` of `chunks` as a node.
     pub fn add_chunk(&mut self, chunks: &[Chunk], idx: usize) {
         let low = &chunks[idx];
         let tag = gen_tag(low);
+        if self.tags.len() <= idx {
+            self.tags.resize(idx + 1, String::new());
+        }
+        self.tags[idx] = tag.clone();
         self.nodes.insert(
             tag.clone(),
             Node {
@@ -182,7 +197,7 @@ impl DependencyGraph {
         val: &str,
     ) -> bool {
         let has_prereq = chunks[idx].get("__prereq__").is_some_and(Value::is_truthy);
-        let node_tag = gen_tag(&chunks[idx]);
+        let node_tag = self.tags[idx].clone();
         let mut found = false;
         if key == "sls" {
             if is_pattern(val) {
@@ -451,7 +466,7 @@ impl DependencyGraph {
             .keys()
             .map(|k| (k.as_str(), Color::White))
             .collect();
-        let mut parent: HashMap<String, (String, RequisiteType)> = HashMap::new();
+        let mut parent: HashMap<String, (String, RequisiteType)> = HashMap::default();
         // Iterative DFS mirroring the recursive one: (node, edge list, position).
         for start in self.nodes.keys() {
             if color.get(start.as_str()) != Some(&Color::White) {
@@ -516,7 +531,7 @@ impl DependencyGraph {
 
     /// The requisites of a chunk: `(type, chunk index)` in Salt's order.
     pub fn dependencies(&self, chunks: &[Chunk], idx: usize) -> Vec<(RequisiteType, usize)> {
-        let mut tag = gen_tag(&chunks[idx]);
+        let mut tag = self.tag(idx).to_string();
         if chunks[idx].get("__prereq__").is_some_and(Value::is_truthy) {
             tag = prereq_tag(&tag);
         }
@@ -548,7 +563,7 @@ fn num(f: f64) -> Value {
 }
 
 fn chunk_str(c: &Chunk) -> String {
-    let mut m = Map::new();
+    let mut m = Map::default();
     m.insert(
         "SLS".into(),
         c.get("__sls__").cloned().unwrap_or(Value::Null),

@@ -85,7 +85,7 @@ pub fn verify_high(high: &Map) -> Vec<String> {
                                     for req in reqs {
                                         let req = match req {
                                             Value::Str(s) => {
-                                                let mut m = Map::new();
+                                                let mut m = Map::default();
                                                 m.insert("id".into(), Value::Str(s.clone()));
                                                 Value::Map(m)
                                             }
@@ -410,7 +410,7 @@ fn push_req(extend: &mut Map, name: &str, state: &str, rkey: &str, item: Value, 
         }
     }
     if !found {
-        let mut m = Map::new();
+        let mut m = Map::default();
         m.insert(Value::Str(rkey.to_string()), Value::List(vec![item]));
         list.push(Value::Map(m));
     }
@@ -440,7 +440,7 @@ pub fn requisite_in(high: &mut Map) -> Vec<String> {
             "onchanges",
         ])
         .collect();
-    let mut extend = Map::new();
+    let mut extend = Map::default();
     let mut errors = Vec::new();
     let snapshot: &Map = high;
     for (id, body) in snapshot {
@@ -472,7 +472,7 @@ pub fn requisite_in(high: &mut Map) -> Vec<String> {
                             ));
                             st.truncate(dot);
                         }
-                        let mut req = Map::new();
+                        let mut req = Map::default();
                         req.insert(state.clone(), id.clone());
                         push_req(&mut extend, &name, &st, rkey, Value::Map(req), body);
                     }
@@ -490,7 +490,7 @@ pub fn requisite_in(high: &mut Map) -> Vec<String> {
                                     let Some(first) = b.keys().find(|k| !is_dunder(k)) else {
                                         continue;
                                     };
-                                    let mut m = Map::new();
+                                    let mut m = Map::default();
                                     m.insert(first.clone(), Value::Str(ind_s));
                                     m
                                 } else {
@@ -505,7 +505,7 @@ pub fn requisite_in(high: &mut Map) -> Vec<String> {
                                                 if j.get("name").map(Value::py_str)
                                                     == Some(ind_s.clone())
                                                 {
-                                                    let mut m = Map::new();
+                                                    let mut m = Map::default();
                                                     m.insert(st8.clone(), nid.clone());
                                                     found = Some(m);
                                                 }
@@ -601,7 +601,7 @@ pub fn requisite_in(high: &mut Map) -> Vec<String> {
                                 }
                                 continue;
                             }
-                            let mut req = Map::new();
+                            let mut req = Map::default();
                             req.insert(state.clone(), id.clone());
                             push_req(&mut extend, &name, &hstate, rkey, Value::Map(req), body);
                         }
@@ -613,7 +613,7 @@ pub fn requisite_in(high: &mut Map) -> Vec<String> {
     let ext_list: Vec<Value> = extend
         .into_iter()
         .map(|(k, v)| {
-            let mut m = Map::new();
+            let mut m = Map::default();
             m.insert(k, v);
             Value::Map(m)
         })

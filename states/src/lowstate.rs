@@ -43,7 +43,7 @@ pub fn compile(high: &Map, registry: &Registry) -> Result<Plan, Vec<String>> {
             }
             let mut funcs: Vec<String> = Vec::new();
             let mut names: Vec<Value> = Vec::new();
-            let mut chunk = Map::new();
+            let mut chunk = Map::default();
             chunk.insert("state".into(), state.clone());
             chunk.insert("name".into(), id.clone());
             for k in ["__sls__", "__env__", "__sls_included_from__"] {

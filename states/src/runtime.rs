@@ -85,8 +85,8 @@ impl<'a> Runner<'a> {
             test,
             failhard,
             run_num: 0,
-            running: IndexMap::new(),
-            pre: IndexMap::new(),
+            running: IndexMap::default(),
+            pre: IndexMap::default(),
             plan,
         }
     }
@@ -119,7 +119,7 @@ impl<'a> Runner<'a> {
             .collect();
         let mut merged = Running::new();
         for idx in targets {
-            self.running = IndexMap::new();
+            self.running = IndexMap::default();
             self.call_chunk(idx, 0);
             for (k, v) in std::mem::take(&mut self.running) {
                 merged.insert(k, v);
@@ -133,7 +133,7 @@ impl<'a> Runner<'a> {
             if self.running.shift_remove("__FAILHARD__").is_some() {
                 return;
             }
-            let tag = gen_tag(&self.plan.chunks[idx]);
+            let tag = self.plan.graph.tag(idx).to_string();
             if !self.running.contains_key(&tag) {
                 self.call_chunk(idx, 0);
                 if self.check_failhard(idx) {
@@ -149,10 +149,10 @@ impl<'a> Runner<'a> {
             return false;
         }
         let low = &self.plan.chunks[idx];
-        let tag = gen_tag(low);
+        let tag = self.plan.graph.tag(idx);
         let fh = low.get("failhard").map_or(self.failhard, Value::is_truthy);
         if fh {
-            if let Some(r) = self.running.get(&tag) {
+            if let Some(r) = self.running.get(tag) {
                 return match r.get("result") {
                     Some(Value::Null) | None => false,
                     Some(v) => !v.is_truthy(),
@@ -169,7 +169,7 @@ impl<'a> Runner<'a> {
     }
 
     fn check_requisites(&self, idx: usize) -> (Status, IndexMap<RequisiteType, Vec<usize>>) {
-        let mut reqs: IndexMap<RequisiteType, Vec<usize>> = IndexMap::new();
+        let mut reqs: IndexMap<RequisiteType, Vec<usize>> = IndexMap::default();
         for (kind, c) in self.plan.graph.dependencies(&self.plan.chunks, idx) {
             reqs.entry(kind).or_default().push(c);
         }
@@ -188,8 +188,8 @@ impl<'a> Runner<'a> {
                 }
             };
             for &c in chunks {
-                let tag = gen_tag(&self.plan.chunks[c]);
-                let Some(r) = run_dict.get(&tag) else {
+                let tag = self.plan.graph.tag(c);
+                let Some(r) = run_dict.get(tag) else {
                     add("unmet", &mut stats);
                     continue;
                 };
@@ -290,7 +290,7 @@ impl<'a> Runner<'a> {
 
     fn not_run(&mut self, idx: usize, tag: &str, result: bool, comment: &str) {
         let low = &self.plan.chunks[idx];
-        let mut r = Map::new();
+        let mut r = Map::default();
         r.insert("changes".into(), Value::map());
         r.insert("result".into(), Value::Bool(result));
         r.insert("duration".into(), Value::Float(0.002));
@@ -309,7 +309,7 @@ impl<'a> Runner<'a> {
     }
 
     fn reqs_value(&self, reqs: &IndexMap<RequisiteType, Vec<usize>>) -> Map {
-        let mut m = Map::new();
+        let mut m = Map::default();
         for (k, chunks) in reqs {
             let list = chunks
                 .iter()
@@ -321,7 +321,7 @@ impl<'a> Runner<'a> {
     }
 
     fn call_chunk(&mut self, idx: usize, depth: usize) -> bool {
-        let tag = gen_tag(&self.plan.chunks[idx]);
+        let tag = self.plan.graph.tag(idx).to_string();
         let (status, reqs) = self.check_requisites(idx);
         match status {
             Status::Unmet => {
@@ -368,8 +368,8 @@ impl<'a> Runner<'a> {
                     for chunks in reqs.values() {
                         for &c in chunks {
                             let rl = &self.plan.chunks[c];
-                            let rt = gen_tag(rl);
-                            let rr = self.pre.get(&rt).or_else(|| self.running.get(&rt));
+                            let rt = self.plan.graph.tag(c);
+                            let rr = self.pre.get(rt).or_else(|| self.running.get(rt));
                             if let Some(rr) = rr {
                                 if rr.get("result") == Some(&Value::Bool(false)) {
                                     let key = format!(
@@ -428,11 +428,11 @@ impl<'a> Runner<'a> {
     /// Run the requisites that have not run yet, then this chunk. `true` when failhard fired.
     fn call_unmet(&mut self, idx: usize, tag: &str, depth: usize) -> bool {
         for (_, c) in self.plan.graph.dependencies(&self.plan.chunks, idx) {
-            let ctag = gen_tag(&self.plan.chunks[c]);
+            let ctag = self.plan.graph.tag(c).to_string();
             if !self.running.contains_key(&ctag) {
                 self.call_chunk(c, 0);
                 if self.check_failhard(c) {
-                    self.running.insert("__FAILHARD__".into(), Map::new());
+                    self.running.insert("__FAILHARD__".into(), Map::default());
                     return true;
                 }
             }
@@ -441,7 +441,7 @@ impl<'a> Runner<'a> {
             let (status, _) = self.check_requisites(idx);
             if status == Status::Pre {
                 let low = &self.plan.chunks[idx];
-                let mut r = Map::new();
+                let mut r = Map::default();
                 r.insert("changes".into(), Value::map());
                 r.insert("result".into(), Value::Bool(true));
                 r.insert("duration".into(), Value::Float(0.002));
@@ -458,7 +458,7 @@ impl<'a> Runner<'a> {
                 let low = self.plan.chunks[idx].clone();
                 let mut r = self.call(idx, &low, None, 1);
                 if !r.get("changes").is_some_and(Value::is_truthy) && status == Status::Change {
-                    let mut w = Map::new();
+                    let mut w = Map::default();
                     w.insert("watch".into(), "watch".into());
                     r.insert("changes".into(), Value::Map(w));
                     r.insert("result".into(), Value::Null);
@@ -467,7 +467,7 @@ impl<'a> Runner<'a> {
             }
         } else if depth + 1 >= 20 {
             let low = &self.plan.chunks[idx];
-            let mut r = Map::new();
+            let mut r = Map::default();
             r.insert("changes".into(), Value::map());
             r.insert("result".into(), Value::Bool(false));
             r.insert("comment".into(), "Recursive requisite found".into());
@@ -480,7 +480,7 @@ impl<'a> Runner<'a> {
             return true;
         }
         if self.check_failhard(idx) {
-            self.running.insert("__FAILHARD__".into(), Map::new());
+            self.running.insert("__FAILHARD__".into(), Map::default());
             return true;
         }
         false
@@ -522,7 +522,7 @@ impl<'a> Runner<'a> {
             } else {
                 comment.push_str(&format!("Specified state '{full}' was not found\n"));
             }
-            let mut r = Map::new();
+            let mut r = Map::default();
             r.insert("result".into(), Value::Bool(false));
             r.insert("name".into(), name);
             r.insert("changes".into(), Value::map());
@@ -533,7 +533,7 @@ impl<'a> Runner<'a> {
         };
         let prereq = low.get("__prereq__").is_some_and(Value::is_truthy);
         let test = self.test || prereq;
-        let mut r = Map::new();
+        let mut r = Map::default();
         r.insert("result".into(), Value::Bool(false));
         r.insert("name".into(), name.clone());
         r.insert("changes".into(), Value::map());
@@ -565,7 +565,7 @@ impl<'a> Runner<'a> {
             r = match func(&call) {
                 Ok(m) => m,
                 Err(e) => {
-                    let mut m = Map::new();
+                    let mut m = Map::default();
                     m.insert("result".into(), Value::Bool(false));
                     m.insert("name".into(), name.clone());
                     m.insert("changes".into(), Value::map());
@@ -679,7 +679,7 @@ impl<'a> Runner<'a> {
             return;
         }
         let chunks = self.plan.chunks.clone();
-        let mut crefs: IndexMap<(String, String, String), usize> = IndexMap::new();
+        let mut crefs: IndexMap<(String, String, String), usize> = IndexMap::default();
         let mut listeners: Vec<((String, String, String), Vec<Value>)> = Vec::new();
         let s = |c: &Chunk, k: &str| c.get(k).map(Value::py_str).unwrap_or_default();
         for (i, c) in chunks.iter().enumerate() {
@@ -692,7 +692,7 @@ impl<'a> Runner<'a> {
                 for l in l_in {
                     if let Value::Map(m) = l {
                         for (k, v) in m {
-                            let mut req = Map::new();
+                            let mut req = Map::default();
                             req.insert(Value::Str(s(c, "state")), Value::Str(s(c, "__id__")));
                             listeners.push((
                                 (k.py_str(), v.py_str(), "lookup".into()),
@@ -707,7 +707,7 @@ impl<'a> Runner<'a> {
             cref.0 == st && (cref.0 == val || cref.1 == val || cref.2 == val)
         };
         let mut watchers: Vec<Chunk> = Vec::new();
-        let mut errors: IndexMap<String, Map> = IndexMap::new();
+        let mut errors: IndexMap<String, Map> = IndexMap::default();
         for (key, val) in listeners {
             for listen_to in val {
                 let listen_to = match listen_to {
@@ -717,7 +717,7 @@ impl<'a> Runner<'a> {
                         let mut found = None;
                         for c in &chunks {
                             if s(c, "__id__") == target || s(c, "name") == target {
-                                let mut m = Map::new();
+                                let mut m = Map::default();
                                 m.insert(Value::Str(s(c, "state")), Value::Str(s(c, "__id__")));
                                 found = Some(m);
                             }
@@ -794,7 +794,7 @@ fn listen_err_tag(name: &str, id: &str) -> String {
 }
 
 fn listen_err(k: &str, v: &str) -> Map {
-    let mut m = Map::new();
+    let mut m = Map::default();
     m.insert(
         "comment".into(),
         format!("Referenced state {k}: {v} does not exist").into(),

@@ -141,7 +141,7 @@ mod tests {
     use halite_core::Map;
 
     fn grains() -> Value {
-        let mut m = Map::new();
+        let mut m = Map::default();
         m.insert(
             "ipv4".into(),
             Value::List(vec!["127.0.0.1".into(), "192.0.2.2".into()]),

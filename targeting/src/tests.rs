@@ -88,7 +88,7 @@ fn conformance_top_targeting_nodegroup() {
         ("nested", "N@workers and N@named".into()),
     ]) {
         Value::Map(m) => m,
-        _ => Map::new(),
+        _ => Map::default(),
     };
     let m = MinionData {
         id: "node1",
@@ -107,7 +107,7 @@ fn conformance_top_targeting_nodegroup() {
 #[test]
 fn errors_for_unknown_matchers_and_bad_regex() {
     let empty = Value::map();
-    let ng = Map::new();
+    let ng = Map::default();
     let m = MinionData {
         id: "web1",
         grains: &empty,
@@ -162,7 +162,7 @@ fn conformance_top_targeting_compound() {
         ("skip_roles", Value::List(vec!["etcd".into()])),
         ("zone", "eu".into()),
     ]);
-    let ng = Map::new();
+    let ng = Map::default();
     let m = MinionData {
         id: "node1",
         grains: &grains,
@@ -210,7 +210,7 @@ fn conformance_top_targeting_grain_pillar() {
             ("cluster_version", "129.0.0".into()),
         ]),
     )]);
-    let ng = Map::new();
+    let ng = Map::default();
     let m = MinionData {
         id: "node1",
         grains: &grains,

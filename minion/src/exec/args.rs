@@ -67,7 +67,7 @@ pub fn yamlify_arg(arg: &str) -> Value {
 /// `args` and `kwargs` from the words after the function name.
 pub fn parse_cli_args(words: &[String]) -> (Vec<Value>, Map) {
     let mut args = Vec::new();
-    let mut kwargs = Map::new();
+    let mut kwargs = Map::default();
     for w in words {
         match parse_kwarg(w) {
             Some((k, v)) if !w.contains('\n') => {

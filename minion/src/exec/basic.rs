@@ -49,7 +49,7 @@ pub fn call(ex: &Exec, name: &str, args: &[Value], kwargs: &Map) -> Result<Value
         "test.false" => Ok(Value::Bool(false)),
         "test.echo" => Ok(required(name, args, kwargs, 0, "text")?.clone()),
         "test.arg" => {
-            let mut out = Map::new();
+            let mut out = Map::default();
             out.insert("args".into(), Value::List(args.to_vec()));
             out.insert("kwargs".into(), Value::Map(kwargs.clone()));
             Ok(Value::Map(out))
@@ -128,7 +128,7 @@ pub fn call(ex: &Exec, name: &str, args: &[Value], kwargs: &Map) -> Result<Value
                 .get("delimiter")
                 .map(Value::py_str)
                 .unwrap_or_else(|| ":".into());
-            let mut out = Map::new();
+            let mut out = Map::default();
             for a in args {
                 let k = a.py_str();
                 out.insert(
@@ -208,7 +208,7 @@ pub fn call(ex: &Exec, name: &str, args: &[Value], kwargs: &Map) -> Result<Value
                 .map(Value::py_str)
                 .unwrap_or_else(|| ":".into());
             let default = kwargs.get("default").cloned().unwrap_or_else(|| "".into());
-            let mut out = Map::new();
+            let mut out = Map::default();
             for a in args {
                 out.insert(
                     a.clone(),
@@ -299,7 +299,7 @@ pub fn call(ex: &Exec, name: &str, args: &[Value], kwargs: &Map) -> Result<Value
                 }
             };
             let ctx = if ex.compiling_pillar {
-                Map::new()
+                Map::default()
             } else {
                 m.context()
             };

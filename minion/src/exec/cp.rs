@@ -277,7 +277,7 @@ pub fn call(ex: &Exec, name: &str, args: &[Value], kwargs: &Map) -> Result<Value
                 return Ok(Value::map());
             };
             let data = std::fs::read(&p).map_err(|e| Error::io(p.display().to_string(), &e))?;
-            let mut m = Map::new();
+            let mut m = Map::default();
             m.insert("hash_type".into(), "sha256".into());
             m.insert("hsum".into(), hash_bytes(&data, "sha256")?.into());
             Ok(Value::Map(m))

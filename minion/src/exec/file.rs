@@ -82,7 +82,7 @@ pub fn render_template(
         ));
     }
     // grains, pillar and opts come from the run's shared context; `extra` overrides them.
-    let mut ctx = Map::new();
+    let mut ctx = Map::default();
     for (k, v) in extra {
         ctx.insert(k.clone(), v.clone());
     }
@@ -188,7 +188,7 @@ fn get_managed(ex: &Exec, kwargs: &Map) -> Result<Value> {
         Value::List(vec![Value::Str(sfn), Value::Map(sum), Value::Str(comment)])
     };
     if source.is_empty() {
-        return Ok(out(String::new(), Map::new(), String::new()));
+        return Ok(out(String::new(), Map::default(), String::new()));
     }
     let Some(cached) = cache_file(ex, &source, &env)? else {
         let comment = if source.starts_with("salt://") {
@@ -200,7 +200,7 @@ fn get_managed(ex: &Exec, kwargs: &Map) -> Result<Value> {
         } else {
             format!("Source file '{source}' not found")
         };
-        return Ok(out(String::new(), Map::new(), comment));
+        return Ok(out(String::new(), Map::default(), comment));
     };
     let template = kwargs
         .get("template")
@@ -209,7 +209,7 @@ fn get_managed(ex: &Exec, kwargs: &Map) -> Result<Value> {
     let Some(template) = template else {
         let data =
             std::fs::read(&cached).map_err(|e| Error::io(cached.display().to_string(), &e))?;
-        let mut sum = Map::new();
+        let mut sum = Map::default();
         sum.insert("hash_type".into(), "sha256".into());
         sum.insert("hsum".into(), hash_bytes(&data, "sha256")?.into());
         return Ok(out(cached.display().to_string(), sum, String::new()));
@@ -239,7 +239,7 @@ fn get_managed(ex: &Exec, kwargs: &Map) -> Result<Value> {
                 .keep()
                 .map_err(|e| Error::io(dir.display().to_string(), &e.error))?;
             atomic_write(&path, rendered.as_bytes(), Some(0o600))?;
-            let mut sum = Map::new();
+            let mut sum = Map::default();
             sum.insert("hash_type".into(), "sha256".into());
             sum.insert(
                 "hsum".into(),
@@ -247,7 +247,7 @@ fn get_managed(ex: &Exec, kwargs: &Map) -> Result<Value> {
             );
             Ok(out(path.display().to_string(), sum, String::new()))
         }
-        Err(msg) => Ok(out(cached.display().to_string(), Map::new(), msg)),
+        Err(msg) => Ok(out(cached.display().to_string(), Map::default(), msg)),
     }
 }
 
@@ -261,7 +261,7 @@ fn stats(path: &str, hash_type: Option<&str>, follow: bool) -> Result<Value> {
     let Ok(meta) = meta else {
         return Ok(Value::map());
     };
-    let mut m = Map::new();
+    let mut m = Map::default();
     let ft = meta.file_type();
     m.insert(
         "inode".into(),
@@ -454,7 +454,7 @@ pub fn call(ex: &Exec, name: &str, args: &[Value], kwargs: &Map) -> Result<Value
             match render_template(ex, &template, &contents, &merged_context(&kw), &env, None) {
                 Ok(s) => Ok(Value::Str(s)),
                 Err(msg) => {
-                    let mut m = Map::new();
+                    let mut m = Map::default();
                     m.insert("result".into(), Value::Bool(false));
                     m.insert("comment".into(), msg.into());
                     Ok(Value::Map(m))
@@ -795,7 +795,7 @@ mod tests {
         std::fs::create_dir(dir.path().join("d")).unwrap();
         std::fs::write(dir.path().join("d/a.conf"), "").unwrap();
         std::fs::write(dir.path().join("b.txt"), "").unwrap();
-        let mut kw = Map::new();
+        let mut kw = Map::default();
         kw.insert("name".into(), "*.conf".into());
         kw.insert("type".into(), "f".into());
         let found = find(&dir.path().display().to_string(), &kw);

@@ -184,7 +184,7 @@ fn single(m: &Arc<Minion>, args: &[Value], kwargs: &Map) -> Result<Value> {
         set_retcode(m, EX_STATE_COMPILER_ERROR);
         return Ok(Value::Str("Invalid function passed".into()));
     };
-    let mut low = Map::new();
+    let mut low = Map::default();
     for (k, v) in kwargs {
         if !matches!(
             k.as_str(),
@@ -220,11 +220,11 @@ fn single(m: &Arc<Minion>, args: &[Value], kwargs: &Map) -> Result<Value> {
         test,
     );
     let r = runner.call_single(low);
-    let mut out = Map::new();
+    let mut out = Map::default();
     out.insert(Value::Str(tag), Value::Map(r));
     set_retcode(
         m,
-        if check_result(&out, &Map::new()) {
+        if check_result(&out, &Map::default()) {
             0
         } else {
             EX_STATE_FAILURE
@@ -266,7 +266,7 @@ fn sls_id(m: &Arc<Minion>, id: &str, mods: Vec<String>, kwargs: &Map) -> Result<
             "No matches for ID '{id}' found in SLS '{mods_text}' within saltenv '{env}'"
         )));
     }
-    let mut out = Map::new();
+    let mut out = Map::default();
     for (k, v) in running {
         out.insert(Value::Str(k), Value::Map(v));
     }
@@ -327,7 +327,7 @@ fn template_str(m: &Arc<Minion>, tem: &str, kwargs: &Map) -> Result<Value> {
     for (_, body) in high.iter_mut() {
         if let Value::Str(s) = body {
             if let Some((module, fun)) = s.split_once('.') {
-                let mut b = Map::new();
+                let mut b = Map::default();
                 b.insert(
                     Value::Str(module.to_string()),
                     Value::List(vec![Value::Str(fun.to_string())]),
@@ -359,7 +359,7 @@ fn template_str(m: &Arc<Minion>, tem: &str, kwargs: &Map) -> Result<Value> {
 }
 
 fn matches_value(matches: &Matches) -> Value {
-    let mut out = Map::new();
+    let mut out = Map::default();
     for (env, slss) in matches {
         out.insert(
             Value::Str(env.clone()),
@@ -376,7 +376,7 @@ fn builder<'a>(m: &'a Arc<Minion>, ctx: &'a Map) -> HighStateBuilder<'a> {
 }
 
 fn matches_for_top(m: &Arc<Minion>, errors: &mut Vec<String>) -> Matches {
-    let ctx = Map::new();
+    let ctx = Map::default();
     let b = builder(m, &ctx);
     let top = m
         .opts()
@@ -390,7 +390,7 @@ fn matches_for_top(m: &Arc<Minion>, errors: &mut Vec<String>) -> Matches {
 }
 
 fn render_matches(m: &Arc<Minion>, matches: &Matches) -> (Map, Vec<String>) {
-    let ctx = Map::new();
+    let ctx = Map::default();
     let mut b = builder(m, &ctx);
     b.render_highstate(matches)
 }
@@ -440,7 +440,7 @@ fn run_high(m: &Arc<Minion>, high: Map, kwargs: &Map) -> Value {
     let functions = m.functions();
     let runner = Runner::new(&m.registry, functions.as_ref(), &opts, plan, test);
     let running = runner.run();
-    let mut out = Map::new();
+    let mut out = Map::default();
     for (k, v) in running {
         out.insert(Value::Str(k), Value::Map(v));
     }
@@ -474,7 +474,7 @@ fn highstate(m: &Arc<Minion>, kwargs: &Map) -> Result<Value> {
         return Ok(errors_value(errors));
     }
     if matches.is_empty() {
-        let mut r = Map::new();
+        let mut r = Map::default();
         r.insert("result".into(), Value::Bool(false));
         r.insert(
             "comment".into(),
@@ -484,7 +484,7 @@ fn highstate(m: &Arc<Minion>, kwargs: &Map) -> Result<Value> {
         r.insert("name".into(), "No States".into());
         r.insert("changes".into(), Value::map());
         r.insert("__run_num__".into(), Value::Int(0));
-        let mut out = Map::new();
+        let mut out = Map::default();
         out.insert("no_|-states_|-states_|-None".into(), Value::Map(r));
         set_retcode(m, EX_STATE_FAILURE);
         return Ok(Value::Map(out));

@@ -48,7 +48,7 @@ pub fn call(_ex: &Exec, name: &str, args: &[Value], kwargs: &Map) -> Result<Valu
             while parts.len() < 5 {
                 parts.push(String::new());
             }
-            let mut m = Map::new();
+            let mut m = Map::default();
             m.insert("gid".into(), Value::Int(i64::from(u.gid.as_raw())));
             m.insert("groups".into(), Value::List(groups));
             m.insert("home".into(), u.dir.display().to_string().into());
@@ -74,7 +74,7 @@ pub fn call(_ex: &Exec, name: &str, args: &[Value], kwargs: &Map) -> Result<Valu
             else {
                 return Ok(Value::map());
             };
-            let mut m = Map::new();
+            let mut m = Map::default();
             m.insert("name".into(), g.name.clone().into());
             m.insert(
                 "passwd".into(),

@@ -33,7 +33,7 @@ fn read(path: &str) -> String {
 /// `gpus` beyond the empty list, `selinux`), or from reverse DNS (`fqdns` when
 /// `enable_fqdns_grains` is true) are not computed; `fqdns` is always an empty list.
 pub fn core_grains(opts: &Map) -> Map {
-    let mut g = Map::new();
+    let mut g = Map::default();
     let opt_str = |k: &str| {
         opts.get(k)
             .and_then(Value::as_str)
@@ -100,7 +100,7 @@ pub fn core_grains(opts: &Map) -> Map {
     }
 
     let (lang, enc) = system::locale_pair();
-    let mut locale = Map::new();
+    let mut locale = Map::default();
     ins(&mut locale, "defaultlanguage", lang);
     ins(&mut locale, "defaultencoding", enc);
     ins(&mut locale, "detectedencoding", "utf-8");

@@ -92,10 +92,10 @@ fn str_list<T: ToString>(items: &[T]) -> Value {
 
 /// `hwaddr_interfaces`, `ip4_interfaces`, `ip6_interfaces`, `ip_interfaces`.
 pub fn interface_grains(ifaces: &[Interface]) -> (Value, Value, Value, Value) {
-    let mut hw = Map::new();
-    let mut v4 = Map::new();
-    let mut v6 = Map::new();
-    let mut all = Map::new();
+    let mut hw = Map::default();
+    let mut v4 = Map::default();
+    let mut v6 = Map::default();
+    let mut all = Map::default();
     for i in ifaces {
         let key = Value::Str(i.name.clone());
         if let Some(mac) = &i.hwaddr {
@@ -260,7 +260,7 @@ pub fn parse_resolv(text: &str) -> Value {
             _ => {}
         }
     }
-    let mut m = Map::new();
+    let mut m = Map::default();
     m.insert("nameservers".into(), Value::List(ns));
     m.insert("ip4_nameservers".into(), Value::List(ns4));
     m.insert("ip6_nameservers".into(), Value::List(ns6));

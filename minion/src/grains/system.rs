@@ -24,7 +24,7 @@ pub fn uname() -> (String, String, String, String, String) {
 
 /// The key/value pairs of an os-release file (quotes removed).
 pub fn parse_os_release(text: &str) -> Map {
-    let mut m = Map::new();
+    let mut m = Map::default();
     for line in text.lines() {
         let line = line.trim();
         if line.starts_with('#') {
@@ -161,7 +161,7 @@ pub fn distribution(os_release: &Map) -> Map {
             .and_then(Value::as_str)
             .map(str::to_string)
     };
-    let mut g = Map::new();
+    let mut g = Map::default();
     let name = get("NAME").unwrap_or_else(|| "Linux".to_string());
     let os_id = get("ID").unwrap_or_else(|| "linux".to_string());
     let os = match (os_id.as_str(), name.as_str()) {
@@ -709,11 +709,11 @@ mod tests {
         );
         assert_eq!(g.get("os"), Some(&Value::from("Debian")));
         assert_eq!(g.get("oscodename"), Some(&Value::from("bookworm")));
-        let mut m = Map::new();
+        let mut m = Map::default();
         osrelease_data("Debian", "Debian GNU/Linux", "12", &mut m);
         assert_eq!(m.get("osfinger"), Some(&Value::from("Debian-12")));
         assert_eq!(m.get("osmajorrelease"), Some(&Value::Int(12)));
-        let mut u = Map::new();
+        let mut u = Map::default();
         osrelease_data("Ubuntu", "Ubuntu", "22.04", &mut u);
         assert_eq!(u.get("osfinger"), Some(&Value::from("Ubuntu-22.04")));
         assert_eq!(

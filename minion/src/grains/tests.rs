@@ -75,7 +75,7 @@ fn invariants() {
 #[test]
 fn static_grains_override_and_append() {
     let mut o = base_opts();
-    let mut st = Map::new();
+    let mut st = Map::default();
     st.insert("os".into(), "Custom".into());
     st.insert("roles".into(), Value::List(vec!["etcd".into()]));
     o.insert("grains".into(), Value::Map(st));

@@ -393,7 +393,7 @@ pub fn from_jinja(v: &JValue) -> Value {
         ValueKind::String => Value::Str(v.as_str().unwrap_or_default().to_string()),
         ValueKind::Bytes => Value::Bytes(v.as_bytes().unwrap_or_default().to_vec()),
         ValueKind::Map => {
-            let mut m = Map::new();
+            let mut m = Map::default();
             for (k, val) in map_pairs(v).unwrap_or_default() {
                 m.insert(from_jinja(&k), from_jinja(&val));
             }

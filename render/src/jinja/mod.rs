@@ -68,7 +68,7 @@ pub struct SharedContext {
 impl SharedContext {
     /// Convert `context` (string keys only) for sharing.
     pub fn new(context: &Map) -> SharedContext {
-        let mut values = BTreeMap::new();
+        let mut values = BTreeMap::default();
         for (k, v) in context {
             if let Value::Str(name) = k {
                 values.insert(name.clone(), to_jinja(v));

@@ -15,7 +15,7 @@ use super::convert::{from_jinja, merge_in_place, to_jinja};
 fn defaults_merge(raw: &[JValue], positional: &[Value], kwargs: &Map) -> Result<JValue, JError> {
     let get = |i: usize, k: &str| positional.get(i).or_else(|| kwargs.get(k));
     let src = match get(1, "src") {
-        None | Some(Value::Null) => Value::Map(Map::new()),
+        None | Some(Value::Null) => Value::Map(Map::default()),
         Some(v) => v.clone(),
     };
     let merge_lists = get(2, "merge_lists").is_some_and(Value::is_truthy);
@@ -38,7 +38,7 @@ fn defaults_merge(raw: &[JValue], positional: &[Value], kwargs: &Map) -> Result<
         .into_error());
     }
     let copy = to_jinja(&match get(0, "dest") {
-        None | Some(Value::Null) => Value::Map(Map::new()),
+        None | Some(Value::Null) => Value::Map(Map::default()),
         Some(v) => v.clone(),
     });
     merge_in_place(&copy, &src, merge_lists);
@@ -139,7 +139,7 @@ impl fmt::Debug for FunctionRef {
 /// Positional and keyword arguments of a call, as Halite values.
 fn split_args(args: &[JValue]) -> Result<(Vec<Value>, Map), JError> {
     let mut positional = Vec::with_capacity(args.len());
-    let mut kwargs = Map::new();
+    let mut kwargs = Map::default();
     for arg in args {
         if arg.is_kwargs() {
             let kw = Kwargs::try_from(arg.clone())?;

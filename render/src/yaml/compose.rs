@@ -179,8 +179,8 @@ impl<'a> Composer<'a> {
         parser.set_input_string(input);
         Composer {
             parser,
-            anchors: HashMap::new(),
-            pending: HashMap::new(),
+            anchors: HashMap::default(),
+            pending: HashMap::default(),
             peeked: None,
             appended_newline_at,
             original_end,

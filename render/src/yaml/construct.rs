@@ -398,7 +398,7 @@ fn construct_mapping(node: &Node) -> Result<Map, YamlError> {
         ));
     };
     let pairs = flatten_mapping(node, pairs)?;
-    let mut map = Map::with_capacity(pairs.len());
+    let mut map = Map::with_capacity_and_hasher(pairs.len(), Default::default());
     for (key_node, value_node) in &pairs {
         let key = construct(key_node)?;
         if matches!(key, Value::List(_) | Value::Map(_)) {

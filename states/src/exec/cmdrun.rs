@@ -40,7 +40,7 @@ pub struct RunResult {
 impl RunResult {
     /// As Salt's dict: `pid`, `retcode`, `stdout`, `stderr`.
     pub fn to_map(&self) -> Map {
-        let mut m = Map::with_capacity(4);
+        let mut m = Map::with_capacity_and_hasher(4, Default::default());
         m.insert("pid".into(), Value::Int(i64::from(self.pid)));
         m.insert("retcode".into(), Value::Int(self.retcode));
         m.insert("stdout".into(), self.stdout.clone().into());

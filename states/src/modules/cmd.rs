@@ -14,7 +14,7 @@ pub fn register(r: &mut Registry) {
 }
 
 fn wait(c: &StateCall) -> Result<Map> {
-    Ok(ret(&c.name(), Map::new(), Some(true), ""))
+    Ok(ret(&c.name(), Map::default(), Some(true), ""))
 }
 
 fn mod_watch(c: &StateCall) -> Result<Map> {
@@ -22,7 +22,7 @@ fn mod_watch(c: &StateCall) -> Result<Map> {
     match sfun {
         "wait" | "run" | "watch" => run(c),
         other => Ok({
-            let mut m = Map::new();
+            let mut m = Map::default();
             m.insert("name".into(), c.name().into());
             m.insert("changes".into(), Value::map());
             m.insert(
@@ -37,7 +37,7 @@ fn mod_watch(c: &StateCall) -> Result<Map> {
 
 fn run(c: &StateCall) -> Result<Map> {
     let name = c.name();
-    let mut r = ret(&name, Map::new(), Some(false), "");
+    let mut r = ret(&name, Map::default(), Some(false), "");
     let stateful = c.arg("stateful").cloned().unwrap_or(Value::Bool(false));
     let test_name = match &stateful {
         Value::List(l) => l
@@ -68,7 +68,7 @@ fn run(c: &StateCall) -> Result<Map> {
             "comment".into(),
             format!("Command \"{name}\" would have been executed").into(),
         );
-        let mut ch = Map::new();
+        let mut ch = Map::default();
         ch.insert("cmd".into(), name.clone().into());
         r.insert("changes".into(), Value::Map(ch));
         return Ok(if is_stateful { reinterpreted(r) } else { r });
@@ -135,7 +135,7 @@ fn is_true(v: &Value) -> Option<bool> {
 fn reinterpreted(mut state: Map) -> Map {
     let ret_changes = match state.insert("changes".into(), Value::map()) {
         Some(Value::Map(m)) => m,
-        _ => Map::new(),
+        _ => Map::default(),
     };
     state.insert("comment".into(), "".into());
     let out = ret_changes
@@ -150,7 +150,7 @@ fn reinterpreted(mut state: Map) -> Map {
     }
     let mut is_json = false;
     let mut idx: isize = -1;
-    let mut data = Map::new();
+    let mut data = Map::default();
     match serde_json::from_str::<serde_json::Value>(&out) {
         Ok(j) => {
             let Value::Map(m) = halite_core::json::from_json(&j) else {

@@ -59,8 +59,8 @@ impl Registry {
     /// Every native state module.
     pub fn new() -> Self {
         let mut r = Registry {
-            functions: HashMap::new(),
-            mod_watch: HashMap::new(),
+            functions: HashMap::default(),
+            mod_watch: HashMap::default(),
         };
         test::register(&mut r);
         cmd::register(&mut r);
@@ -102,7 +102,7 @@ impl Default for Registry {
 
 /// Build a state return in Salt's usual key order: name, changes, result, comment.
 pub fn ret(name: &str, changes: Map, result: Option<bool>, comment: impl Into<String>) -> Map {
-    let mut m = Map::with_capacity(8);
+    let mut m = Map::with_capacity_and_hasher(8, Default::default());
     m.insert("name".into(), name.into());
     m.insert("changes".into(), Value::Map(changes));
     m.insert("result".into(), result.map_or(Value::Null, Value::Bool));

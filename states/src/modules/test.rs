@@ -17,10 +17,10 @@ pub fn register(r: &mut Registry) {
 }
 
 fn pretend() -> Map {
-    let mut inner = Map::new();
+    let mut inner = Map::default();
     inner.insert("old".into(), "Unchanged".into());
     inner.insert("new".into(), "Something pretended to change".into());
-    let mut c = Map::new();
+    let mut c = Map::default();
     c.insert("testing".into(), Value::Map(inner));
     c
 }
@@ -35,13 +35,13 @@ fn with_comment(mut m: Map, comment: Value) -> Map {
 }
 
 fn succeed_without_changes(c: &StateCall) -> Result<Map> {
-    let m = ret(&c.name(), Map::new(), Some(true), "");
+    let m = ret(&c.name(), Map::default(), Some(true), "");
     Ok(with_comment(m, comment_or(c, "Success!")))
 }
 
 fn fail_without_changes(c: &StateCall) -> Result<Map> {
     let mut m = with_comment(
-        ret(&c.name(), Map::new(), Some(false), ""),
+        ret(&c.name(), Map::default(), Some(false), ""),
         comment_or(c, "Failure!"),
     );
     if c.test {
@@ -87,7 +87,10 @@ fn configurable_test_state(c: &StateCall) -> Result<Map> {
     let changes = c.arg("changes").cloned().unwrap_or(Value::Bool(true));
     let result = c.arg("result").cloned().unwrap_or(Value::Bool(true));
     let comment = c.arg("comment").cloned().unwrap_or_else(|| "".into());
-    let mut m = with_comment(ret(&c.name(), Map::new(), Some(false), ""), comment.clone());
+    let mut m = with_comment(
+        ret(&c.name(), Map::default(), Some(false), ""),
+        comment.clone(),
+    );
     match &changes {
         Value::Bool(true) => {
             m.insert("changes".into(), Value::Map(pretend()));
@@ -166,7 +169,7 @@ fn show_notification(c: &StateCall) -> Result<Map> {
         ));
     };
     Ok(with_comment(
-        ret(&c.name(), Map::new(), Some(true), ""),
+        ret(&c.name(), Map::default(), Some(true), ""),
         text,
     ))
 }
@@ -192,7 +195,7 @@ fn mod_watch(c: &StateCall) -> Result<Map> {
             }
         }
     }
-    let mut m = Map::new();
+    let mut m = Map::default();
     m.insert("name".into(), c.name().into());
     m.insert(
         "result".into(),
@@ -205,7 +208,7 @@ fn mod_watch(c: &StateCall) -> Result<Map> {
             .unwrap_or_else(|| "Watch statement fired.".into()),
     );
     let changes = c.arg("changes").cloned().unwrap_or_else(|| {
-        let mut ch = Map::new();
+        let mut ch = Map::default();
         ch.insert("Requisites with changes".into(), Value::List(has_changes));
         Value::Map(ch)
     });

@@ -7,7 +7,7 @@ use std::path::Path;
 /// `file.absent`: remove a file, a symlink or a whole directory tree.
 pub fn absent(c: &StateCall) -> Result<Map> {
     let name = expand_user(&c.name());
-    let mut r = ret(&name, Map::new(), Some(true), "");
+    let mut r = ret(&name, Map::default(), Some(true), "");
     if name.is_empty() {
         fail(&mut r, "Must provide name to file.absent".into());
         return Ok(r);
@@ -33,7 +33,7 @@ pub fn absent(c: &StateCall) -> Result<Map> {
     };
     let is_dir = meta.is_dir();
     let what = if is_dir { "Directory" } else { "File" };
-    let mut changes = Map::new();
+    let mut changes = Map::default();
     changes.insert("removed".into(), name.clone().into());
     if c.test {
         r.insert("result".into(), Value::Null);

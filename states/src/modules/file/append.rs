@@ -51,7 +51,7 @@ fn texts(c: &StateCall, r: &mut Map) -> Result<Option<Vec<String>>> {
         let text = c.functions.call(
             "cp.get_file_str",
             &[src.clone(), env.clone().into()],
-            &Map::new(),
+            &Map::default(),
         )?;
         let Value::Str(mut text) = text else {
             r.insert("result".into(), Value::Bool(false));
@@ -63,7 +63,7 @@ fn texts(c: &StateCall, r: &mut Map) -> Result<Option<Vec<String>>> {
         };
         let template = arg(c, "template").map_or_else(|| "jinja".to_string(), Value::py_str);
         if !template.is_empty() {
-            let mut kw = Map::new();
+            let mut kw = Map::default();
             kw.insert("template".into(), template.into());
             kw.insert(
                 "context".into(),
@@ -130,7 +130,7 @@ fn diff_or_flag(name: &str, data: &[u8], show: bool, diff: impl FnOnce() -> Stri
 /// `file.append`.
 pub fn append(c: &StateCall) -> Result<Map> {
     let name = expand_user(&c.name());
-    let mut r = ret(&name, Map::new(), Some(false), "");
+    let mut r = ret(&name, Map::default(), Some(false), "");
     if name.is_empty() {
         fail(&mut r, "Must provide name to file.append".into());
         return Ok(r);
@@ -162,7 +162,7 @@ pub fn append(c: &StateCall) -> Result<Map> {
         append_lines.extend(splitlines(chunk).into_iter().map(str::to_string));
     }
     let show = c.flag("show_changes", true);
-    let mut changes = Map::new();
+    let mut changes = Map::default();
     if c.test {
         let mut nlines = slines.clone();
         nlines.extend(append_lines);
@@ -221,7 +221,7 @@ pub fn append(c: &StateCall) -> Result<Map> {
 /// `file.prepend`.
 pub fn prepend(c: &StateCall) -> Result<Map> {
     let name = expand_user(&c.name());
-    let mut r = ret(&name, Map::new(), Some(false), "");
+    let mut r = ret(&name, Map::default(), Some(false), "");
     if name.is_empty() {
         fail(&mut r, "Must provide name to file.prepend".into());
         return Ok(r);
@@ -246,7 +246,7 @@ pub fn prepend(c: &StateCall) -> Result<Map> {
     }
     let mut count = preface.len();
     let show = c.flag("show_changes", true);
-    let mut changes = Map::new();
+    let mut changes = Map::default();
     let with_nl: Vec<String> = preface.iter().map(|l| format!("{l}\n")).collect();
     if c.test {
         let mut nlines: Vec<&str> = with_nl.iter().map(String::as_str).collect();

@@ -113,7 +113,7 @@ fn backup_arg(c: &StateCall) -> String {
 /// `file.comment`.
 pub fn comment(c: &StateCall) -> Result<Map> {
     let name = expand_user(&c.name());
-    let mut r = ret(&name, Map::new(), Some(false), "");
+    let mut r = ret(&name, Map::default(), Some(false), "");
     if name.is_empty() {
         fail(&mut r, "Must provide name to file.comment".into());
         return Ok(r);
@@ -148,7 +148,7 @@ pub fn comment(c: &StateCall) -> Result<Map> {
         return Ok(r);
     }
     if c.test {
-        let mut ch = Map::new();
+        let mut ch = Map::default();
         ch.insert(name.clone().into(), "updated".into());
         r.insert("changes".into(), Value::Map(ch));
         r.insert(
@@ -161,7 +161,7 @@ pub fn comment(c: &StateCall) -> Result<Map> {
     comment_line(path, &regex, &ch, true, &backup_arg(c))?;
     let (data, after) = read_lines(path)?;
     let ok = any_line(&after, &comment_re);
-    let mut changes = Map::new();
+    let mut changes = Map::default();
     diff_change(&before, &after, &data, &mut changes);
     r.insert("changes".into(), Value::Map(changes));
     r.insert("result".into(), Value::Bool(ok));
@@ -177,7 +177,7 @@ pub fn comment(c: &StateCall) -> Result<Map> {
 /// `file.uncomment`.
 pub fn uncomment(c: &StateCall) -> Result<Map> {
     let name = expand_user(&c.name());
-    let mut r = ret(&name, Map::new(), Some(false), "");
+    let mut r = ret(&name, Map::default(), Some(false), "");
     if name.is_empty() {
         fail(&mut r, "Must provide name to file.uncomment".into());
         return Ok(r);
@@ -202,7 +202,7 @@ pub fn uncomment(c: &StateCall) -> Result<Map> {
         return Ok(r);
     }
     if c.test {
-        let mut ch = Map::new();
+        let mut ch = Map::default();
         ch.insert(name.clone().into(), "updated".into());
         r.insert("changes".into(), Value::Map(ch));
         r.insert(
@@ -215,7 +215,7 @@ pub fn uncomment(c: &StateCall) -> Result<Map> {
     comment_line(path, &regex, &ch, false, &backup_arg(c))?;
     let (data, after) = read_lines(path)?;
     let ok = any_line(&after, &uncommented);
-    let mut changes = Map::new();
+    let mut changes = Map::default();
     diff_change(&before, &after, &data, &mut changes);
     r.insert("changes".into(), Value::Map(changes));
     r.insert("result".into(), Value::Bool(ok));

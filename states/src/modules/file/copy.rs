@@ -31,7 +31,7 @@ fn same_content(a: &Path, b: &Path) -> bool {
 pub fn copy(c: &StateCall) -> Result<Map> {
     let name = expand_user(&c.name());
     let source = expand_user(&arg(c, "source").map(Value::py_str).unwrap_or_default());
-    let mut r = Map::new();
+    let mut r = Map::default();
     r.insert("name".into(), name.clone().into());
     r.insert("changes".into(), Value::map());
     r.insert(
@@ -77,7 +77,7 @@ pub fn copy(c: &StateCall) -> Result<Map> {
         }
     }
     if !changed {
-        let mut changes = Map::new();
+        let mut changes = Map::default();
         let (errors, _) = check_perms(dst, &mut changes, &perms, c.test);
         if c.test && !changes.is_empty() {
             r.insert("result".into(), Value::Null);
@@ -121,10 +121,10 @@ pub fn copy(c: &StateCall) -> Result<Map> {
         );
         return Ok(r);
     }
-    let mut changes = Map::new();
+    let mut changes = Map::default();
     changes.insert(name.clone().into(), source.clone().into());
     if !preserve {
-        check_perms(dst, &mut Map::new(), &perms, false);
+        check_perms(dst, &mut Map::default(), &perms, false);
     }
     r.insert("changes".into(), Value::Map(changes));
     Ok(r)

@@ -14,7 +14,7 @@ struct Matcher<'a> {
 
 impl<'a> Matcher<'a> {
     fn new(a: &'a [&'a str], b: &'a [&'a str]) -> Self {
-        let mut b2j: HashMap<&str, Vec<usize>> = HashMap::new();
+        let mut b2j: HashMap<&str, Vec<usize>> = HashMap::default();
         for (j, line) in b.iter().enumerate() {
             b2j.entry(line).or_default().push(j);
         }
@@ -34,9 +34,9 @@ impl<'a> Matcher<'a> {
         bhi: usize,
     ) -> (usize, usize, usize) {
         let (mut besti, mut bestj, mut bestsize) = (alo, blo, 0usize);
-        let mut j2len: HashMap<usize, usize> = HashMap::new();
+        let mut j2len: HashMap<usize, usize> = HashMap::default();
         for i in alo..ahi {
-            let mut newj2len = HashMap::new();
+            let mut newj2len = HashMap::default();
             if let Some(js) = self.b2j.get(self.a[i]) {
                 for &j in js {
                     if j < blo {

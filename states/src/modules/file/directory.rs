@@ -54,7 +54,7 @@ fn meta_changes(
     mode: Option<&str>,
     follow: bool,
 ) -> Map {
-    let mut ch = Map::new();
+    let mut ch = Map::default();
     let meta = if follow {
         std::fs::metadata(path)
     } else {
@@ -136,7 +136,7 @@ fn excluded(rel: &Path, exclude_pat: Option<&str>) -> bool {
 /// `file.directory`.
 pub fn directory(c: &StateCall) -> Result<Map> {
     let mut name = expand_user(&c.name());
-    let mut ret = super::ret(&name, Map::new(), Some(true), "");
+    let mut ret = super::ret(&name, Map::default(), Some(true), "");
     if name.is_empty() {
         fail(&mut ret, "Must provide name to file.directory".into());
         return Ok(ret);
@@ -172,7 +172,7 @@ pub fn directory(c: &StateCall) -> Result<Map> {
     let allow_symlink = c.flag("allow_symlink", true);
     let force = c.flag("force", false);
     let is_link = path.is_symlink();
-    let mut changes = Map::new();
+    let mut changes = Map::default();
     if path.is_file() || (!allow_symlink && is_link) || (force && is_link) {
         if force {
             let what = if path.is_file() {
@@ -234,7 +234,7 @@ pub fn directory(c: &StateCall) -> Result<Map> {
     };
     let exclude_pat = c.str_arg("exclude_pat");
     // Salt's `_check_directory`: what would change.
-    let mut tchanges = Map::new();
+    let mut tchanges = Map::default();
     if let (false, Some(w)) = (recurse.is_empty(), &walked) {
         let (check_files, check_dirs) = (
             !recurse.iter().any(|r| r == "ignore_files"),
@@ -273,13 +273,13 @@ pub fn directory(c: &StateCall) -> Result<Map> {
                 continue;
             }
             to_remove.push(p.clone());
-            let mut m = Map::new();
+            let mut m = Map::default();
             m.insert("removed".into(), "Removed due to clean".into());
             tchanges.insert(p.display().to_string().into(), Value::Map(m));
         }
     }
     if !path.is_dir() {
-        let mut m = Map::new();
+        let mut m = Map::default();
         m.insert("directory".into(), "new".into());
         tchanges.insert(name.clone().into(), Value::Map(m));
     }
@@ -321,8 +321,8 @@ pub fn directory(c: &StateCall) -> Result<Map> {
         makedirs(&path, dir_mode.as_deref())?;
         let mut perms = Perms::from_args(user, group, dir_mode.clone());
         perms.follow_symlinks = true;
-        check_perms(&path, &mut Map::new(), &perms, false);
-        let mut m = Map::new();
+        check_perms(&path, &mut Map::default(), &perms, false);
+        let mut m = Map::default();
         m.insert("directory".into(), "new".into());
         changes.insert(name.clone().into(), Value::Map(m));
         ret.insert("changes".into(), Value::Map(changes));
@@ -336,10 +336,10 @@ pub fn directory(c: &StateCall) -> Result<Map> {
     }
     if let (false, Some(w)) = (recurse.is_empty(), &walked) {
         if recurse.iter().any(|r| r == "silent") {
-            changes = Map::new();
+            changes = Map::default();
             changes.insert("recursion".into(), "Changes silenced".into());
         }
-        let mut scratch = Map::new();
+        let mut scratch = Map::default();
         if !recurse.iter().any(|r| r == "ignore_files") {
             let perms = Perms {
                 user: r_user,

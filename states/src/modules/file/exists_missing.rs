@@ -7,7 +7,7 @@ use std::path::Path;
 /// `file.exists`: fail unless the path exists.
 pub fn exists(c: &StateCall) -> Result<Map> {
     let name = expand_user(&c.name());
-    let mut r = ret(&name, Map::new(), Some(true), "");
+    let mut r = ret(&name, Map::default(), Some(true), "");
     if name.is_empty() {
         fail(&mut r, "Must provide name to file.exists".into());
     } else if !Path::new(&name).exists() {
@@ -21,7 +21,7 @@ pub fn exists(c: &StateCall) -> Result<Map> {
 /// `file.missing`: fail if the path exists.
 pub fn missing(c: &StateCall) -> Result<Map> {
     let name = expand_user(&c.name());
-    let mut r = ret(&name, Map::new(), Some(true), "");
+    let mut r = ret(&name, Map::default(), Some(true), "");
     if name.is_empty() {
         fail(&mut r, "Must provide name to file.missing".into());
     } else if Path::new(&name).exists() {

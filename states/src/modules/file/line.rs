@@ -209,7 +209,7 @@ fn set_line(
 /// `file.line`.
 pub fn line(c: &StateCall) -> Result<Map> {
     let name = expand_user(&c.name());
-    let mut r = ret(&name, Map::new(), Some(true), "");
+    let mut r = ret(&name, Map::default(), Some(true), "");
     if name.is_empty() {
         fail(&mut r, "Must provide name to file.line".into());
         return Ok(r);
@@ -324,7 +324,7 @@ pub fn line(c: &StateCall) -> Result<Map> {
     if !c.test {
         atomic_write(&real, new_text.as_bytes(), None)?;
     }
-    let mut changes = Map::new();
+    let mut changes = Map::default();
     changes.insert("diff".into(), diff);
     r.insert("changes".into(), Value::Map(changes));
     if c.test {

@@ -64,7 +64,7 @@ fn diff_text(old: &[u8], new: &[u8], show_changes: bool) -> String {
 /// Salt's `check_file_meta` for test mode: the changes `manage_file` would make.
 pub fn would_change(m: &Manage) -> Map {
     let path = Path::new(m.name);
-    let mut changes = Map::new();
+    let mut changes = Map::default();
     let Ok(current) = std::fs::read(path) else {
         if std::fs::symlink_metadata(path).is_err() {
             changes.insert("newfile".into(), m.name.into());

@@ -9,7 +9,7 @@ use std::path::Path;
 
 /// The return dict of `managed` and `serialize`: changes, comment, name, result.
 pub fn base_ret(name: &str) -> Map {
-    let mut r = Map::new();
+    let mut r = Map::default();
     r.insert("changes".into(), Value::map());
     r.insert("comment".into(), "".into());
     r.insert("name".into(), name.into());
@@ -38,7 +38,7 @@ pub fn join_contents(v: &Value, newline: bool) -> String {
 }
 
 fn lookup(c: &StateCall, fun: &str, key: &Value) -> Result<Option<Value>> {
-    let mut kwargs = Map::new();
+    let mut kwargs = Map::default();
     let delim = c
         .arg("contents_delimiter")
         .map(Value::py_str)
@@ -88,13 +88,13 @@ fn fetch_source(
     let listed = match c.functions.call(
         "file.source_list",
         &[source.clone(), hash.clone(), env.clone().into()],
-        &Map::new(),
+        &Map::default(),
     ) {
         Ok(Value::List(l)) if !l.is_empty() => l[0].clone(),
         Ok(other) => other,
         Err(e) => return Ok(Err(format!("Unable to manage file: {e}"))),
     };
-    let mut kwargs = Map::new();
+    let mut kwargs = Map::default();
     for key in [
         "template",
         "context",
@@ -186,7 +186,7 @@ pub fn managed(c: &StateCall) -> Result<Map> {
         }
         let mut text = join_contents(&v, c.flag("contents_newline", true));
         if let Some(tpl) = arg(c, "template").filter(|t| t.is_truthy()) {
-            let mut kwargs = Map::new();
+            let mut kwargs = Map::default();
             kwargs.insert("template".into(), tpl.clone());
             kwargs.insert(
                 "context".into(),
@@ -262,7 +262,7 @@ pub fn managed(c: &StateCall) -> Result<Map> {
     perms.follow_symlinks = c.flag("follow_symlinks", true);
     let exists = std::fs::symlink_metadata(path).is_ok();
     if !replace && exists {
-        let mut changes = Map::new();
+        let mut changes = Map::default();
         let (errors, lmode) = check_perms(path, &mut changes, &perms, c.test);
         ret.insert("changes".into(), Value::Map(changes.clone()));
         if !errors.is_empty() {
@@ -292,7 +292,7 @@ pub fn managed(c: &StateCall) -> Result<Map> {
         match fetch_source(c, &name, src)? {
             Ok((bytes, url)) => {
                 if keep_mode {
-                    let mut kw = Map::new();
+                    let mut kw = Map::default();
                     kw.insert("octal".into(), Value::Bool(true));
                     let m = c
                         .functions
@@ -374,7 +374,7 @@ fn run_check_cmd(c: &StateCall, cmd: &str, job: &Manage) -> Result<Option<Map>> 
     let full = format!("{cmd} {}", tmp.path().display());
     let out = c
         .functions
-        .call("cmd.run_all", &[Value::Str(full)], &Map::new())?;
+        .call("cmd.run_all", &[Value::Str(full)], &Map::default())?;
     if out.get("retcode").and_then(Value::as_int) == Some(0) {
         return Ok(None);
     }
@@ -385,7 +385,7 @@ fn run_check_cmd(c: &StateCall, cmd: &str, job: &Manage) -> Result<Option<Map>> 
             comment.push_str(&t);
         }
     }
-    let mut m = Map::new();
+    let mut m = Map::default();
     m.insert("comment".into(), comment.into());
     m.insert("skip_watch".into(), Value::Bool(true));
     m.insert("result".into(), Value::Bool(false));

@@ -39,7 +39,7 @@ fn comment_text(v: &Value) -> String {
 /// `file.recurse`.
 pub fn recurse(c: &StateCall) -> Result<Map> {
     let name = expand_user(&c.name());
-    let mut ret = Map::new();
+    let mut ret = Map::default();
     ret.insert("name".into(), name.clone().into());
     ret.insert("changes".into(), Value::map());
     ret.insert("result".into(), Value::Bool(true));
@@ -103,7 +103,7 @@ pub fn recurse(c: &StateCall) -> Result<Map> {
     let env = saltenv(c);
     let (include, exclude) = (c.str_arg("include_pat"), c.str_arg("exclude_pat"));
     let maxdepth = arg(c, "maxdepth").and_then(Value::as_int);
-    let mut files: BTreeMap<PathBuf, String> = BTreeMap::new();
+    let mut files: BTreeMap<PathBuf, String> = BTreeMap::default();
     let mut dirs: BTreeSet<PathBuf> = BTreeSet::new();
     let mut keep: BTreeSet<PathBuf> = BTreeSet::new();
     let take = if c.flag("merge", false) {
@@ -124,7 +124,7 @@ pub fn recurse(c: &StateCall) -> Result<Map> {
             let v = c.functions.call(
                 fun,
                 &[Value::Str(senv.clone()), Value::Str(root.clone())],
-                &Map::new(),
+                &Map::default(),
             )?;
             Ok(v.as_list()
                 .map(|l| l.iter().map(Value::py_str).collect())
@@ -162,7 +162,7 @@ pub fn recurse(c: &StateCall) -> Result<Map> {
         }
     }
     let mut comments: Vec<(String, Vec<String>)> = Vec::new();
-    let mut changes = Map::new();
+    let mut changes = Map::default();
     let mut result = Value::Bool(true);
     let mut merge = |p: &Path, r: &Map, comments: &mut Vec<(String, Vec<String>)>| {
         let rres = r.get("result").cloned().unwrap_or(Value::Null);
@@ -184,7 +184,7 @@ pub fn recurse(c: &StateCall) -> Result<Map> {
         }
     };
     for d in &dirs {
-        let mut low = Chunk::new();
+        let mut low = Chunk::default();
         low.insert("name".into(), d.display().to_string().into());
         for (k, v) in [("user", user), ("group", group)] {
             if let Some(v) = v {

@@ -193,7 +193,7 @@ fn replace_file(c: &StateCall, path: &Path, dry_run: bool) -> Result<String> {
 /// `file.replace`.
 pub fn replace(c: &StateCall) -> Result<Map> {
     let name = expand_user(&c.name());
-    let mut r = ret(&name, Map::new(), Some(true), "");
+    let mut r = ret(&name, Map::default(), Some(true), "");
     if name.is_empty() {
         fail(&mut r, "Must provide name to file.replace".into());
         return Ok(r);
@@ -220,7 +220,7 @@ pub fn replace(c: &StateCall) -> Result<Map> {
         r.insert("comment".into(), "No changes needed to be made".into());
         return Ok(r);
     }
-    let mut changes = Map::new();
+    let mut changes = Map::default();
     changes.insert(
         "diff".into(),
         if diff == "True" {

@@ -33,7 +33,7 @@ pub fn merge_recurse(a: &Value, b: &Value) -> Value {
 
 /// Salt's `RecursiveDictDiffer(past, current).diffs` (missing keys ignored).
 pub fn recursive_diff(past: &Map, current: &Map) -> Map {
-    let mut out = Map::new();
+    let mut out = Map::default();
     for (k, v) in current {
         match past.get(k) {
             None => {
@@ -56,7 +56,7 @@ pub fn recursive_diff(past: &Map, current: &Map) -> Map {
 }
 
 fn new_old(new: Value, old: Value) -> Value {
-    let mut m = Map::new();
+    let mut m = Map::default();
     m.insert("new".into(), new);
     m.insert("old".into(), old);
     Value::Map(m)
@@ -214,7 +214,7 @@ pub fn serialize(c: &StateCall) -> Result<Map> {
     }
     let mut dataset = match pillar_key {
         Some(key) => {
-            let mut kw = Map::new();
+            let mut kw = Map::default();
             kw.insert("unmask".into(), Value::Bool(true));
             c.functions
                 .call("pillar.get", std::slice::from_ref(key), &kw)?
@@ -229,7 +229,7 @@ pub fn serialize(c: &StateCall) -> Result<Map> {
         return Ok(ret);
     }
     if kind != "yaml" && kind != "json" {
-        let mut r = Map::new();
+        let mut r = Map::default();
         r.insert("changes".into(), Value::map());
         r.insert(
             "comment".into(),
@@ -341,7 +341,7 @@ mod tests {
         let v = Value::Map(m(&[
             ("b", Value::Int(2)),
             ("a", Value::List(vec!["x".into()])),
-            ("é", Value::Map(Map::new())),
+            ("é", Value::Map(Map::default())),
         ]));
         assert_eq!(
             json_dumps(&v, 2, true, true),

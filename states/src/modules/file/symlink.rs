@@ -37,7 +37,7 @@ fn owned_by(path: &Path, uid: Option<u32>, gid: Option<u32>) -> bool {
 /// `file.symlink`: a symlink `name` → `target`, owned by `user:group`.
 pub fn symlink(c: &StateCall) -> Result<Map> {
     let name = expand_user(&c.name());
-    let mut r = ret(&name, Map::new(), Some(true), "");
+    let mut r = ret(&name, Map::default(), Some(true), "");
     if name.is_empty() {
         fail(&mut r, "Must provide name to file.symlink".into());
         return Ok(r);
@@ -93,7 +93,7 @@ pub fn symlink(c: &StateCall) -> Result<Map> {
     let current = std::fs::read_link(path)
         .ok()
         .map(|t| t.display().to_string());
-    let mut tchanges = Map::new();
+    let mut tchanges = Map::default();
     let (mut tresult, mut tcomment) = if !exists && !is_link {
         tchanges.insert("new".into(), name.clone().into());
         (
@@ -155,7 +155,7 @@ pub fn symlink(c: &StateCall) -> Result<Map> {
         r.insert("changes".into(), Value::Map(tchanges));
         return Ok(r);
     }
-    let mut changes = Map::new();
+    let mut changes = Map::default();
     if is_link {
         if current.as_deref().map(normpath) != Some(normpath(&target)) {
             let _ = std::fs::remove_file(path);

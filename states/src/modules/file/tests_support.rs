@@ -24,13 +24,13 @@ impl Functions for FakeFunctions {
 
 /// Run `f` with the chunk `args` (and `test`).
 pub fn call(f: super::super::StateFn, args: &[(&str, Value)], test: bool) -> Map {
-    let mut low = Map::new();
+    let mut low = Map::default();
     for (k, v) in args {
         low.insert((*k).into(), v.clone());
     }
-    let opts = Map::new();
-    let running = indexmap::IndexMap::new();
-    let functions = FakeFunctions(Map::new());
+    let opts = Map::default();
+    let running = indexmap::IndexMap::default();
+    let functions = FakeFunctions(Map::default());
     let c = StateCall {
         low: &low,
         test,

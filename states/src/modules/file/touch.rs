@@ -25,7 +25,7 @@ fn set_times(path: &Path, atime: Option<i64>, mtime: Option<i64>) -> std::io::Re
 /// `file.touch`: create an empty file or update its times.
 pub fn touch(c: &StateCall) -> Result<Map> {
     let name = expand_user(&c.name());
-    let mut r = Map::new();
+    let mut r = Map::default();
     r.insert("name".into(), name.clone().into());
     r.insert("changes".into(), Value::map());
     if name.is_empty() {
@@ -43,7 +43,7 @@ pub fn touch(c: &StateCall) -> Result<Map> {
     let atime = arg(c, "atime").and_then(Value::as_int);
     let mtime = arg(c, "mtime").and_then(Value::as_int);
     if c.test {
-        let mut changes = Map::new();
+        let mut changes = Map::default();
         changes.insert("new".into(), name.clone().into());
         let (result, comment) = match std::fs::symlink_metadata(path) {
             Err(_) => (Value::Null, format!("File {name} is set to be created")),
@@ -51,7 +51,7 @@ pub fn touch(c: &StateCall) -> Result<Map> {
                 let differs =
                     atime.is_some_and(|a| a != m.atime()) || mtime.is_some_and(|t| t != m.mtime());
                 if differs {
-                    changes = Map::new();
+                    changes = Map::default();
                     changes.insert("touched".into(), name.clone().into());
                     (
                         Value::Null,
@@ -89,7 +89,7 @@ pub fn touch(c: &StateCall) -> Result<Map> {
         .is_ok()
         && set_times(path, atime, mtime).is_ok();
     r.insert("result".into(), Value::Bool(ok));
-    let mut changes = Map::new();
+    let mut changes = Map::default();
     if ok && !extant {
         r.insert(
             "comment".into(),

@@ -368,14 +368,14 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("f");
         atomic_write(&p, b"x", Some(0o644)).unwrap();
-        let mut ch = Map::new();
+        let mut ch = Map::default();
         let perms = Perms::from_args(None, None, Some("0600".into()));
         let (errs, lmode) = check_perms(&p, &mut ch, &perms, true);
         assert!(errs.is_empty());
         assert_eq!(lmode.as_deref(), Some("0644"));
         assert_eq!(ch.get("mode"), Some(&Value::from("0600")));
         assert_eq!(mode_of(&p, true).as_deref(), Some("0644"));
-        check_perms(&p, &mut Map::new(), &perms, false);
+        check_perms(&p, &mut Map::default(), &perms, false);
         assert_eq!(mode_of(&p, true).as_deref(), Some("0600"));
     }
 
