@@ -1,6 +1,7 @@
 //! One minion run's context: options, grains, pillar (compiled once, on first use), the file
 //! roots, the Jinja environment and the state registry. Execution functions run against it.
 
+use crate::fileclient::FileClient;
 use crate::fileroots::LocalRoots;
 use crate::template::{render, RenderJob, Rendered};
 use halite_core::config::MinionConfig;
@@ -16,10 +17,10 @@ pub struct Minion {
     grains: OnceLock<Value>,
     /// Call-time `pillar=` data.
     pub pillar_override: Option<Map>,
-    /// The state tree.
-    pub roots: Arc<LocalRoots>,
+    /// The state tree (`salt://`), through the fileclient.
+    pub roots: Arc<dyn FileClient>,
     /// The pillar tree.
-    pub pillar_roots: Arc<LocalRoots>,
+    pub pillar_roots: Arc<dyn FileClient>,
     /// The run's Jinja environment (templates compiled once).
     pub jinja: Jinja,
     /// The pillar Jinja environment (loads from the pillar roots).
@@ -36,8 +37,9 @@ impl Minion {
     /// A context over a loaded configuration. Grains are computed on first use (most
     /// functions need them, `test.ping` does not).
     pub fn new(cfg: MinionConfig, pillar_override: Option<Map>) -> Arc<Minion> {
-        let roots = Arc::new(LocalRoots::from_config(&cfg, "file_roots"));
-        let pillar_roots = Arc::new(LocalRoots::from_config(&cfg, "pillar_roots"));
+        let roots: Arc<dyn FileClient> = Arc::new(LocalRoots::from_config(&cfg, "file_roots"));
+        let pillar_roots: Arc<dyn FileClient> =
+            Arc::new(LocalRoots::from_config(&cfg, "pillar_roots"));
         let jinja = Jinja::new(roots.clone());
         let pillar_jinja = Jinja::new(pillar_roots.clone());
         Arc::new(Minion {
@@ -154,7 +156,7 @@ impl PillarFiles {
         pillar: &Map,
     ) -> Result<Option<Value>, String> {
         let m = &self.minion;
-        let Some(path) = m.pillar_roots.find(saltenv, rel) else {
+        let Some(path) = m.pillar_roots.cache_file(saltenv, rel) else {
             return Ok(None);
         };
         let text =
@@ -196,7 +198,7 @@ impl PillarFiles {
 
 impl halite_pillar::PillarSource for PillarFiles {
     fn envs(&self) -> Vec<String> {
-        self.minion.pillar_roots.envs().to_vec()
+        self.minion.pillar_roots.envs()
     }
 
     fn pillarenv(&self) -> Option<String> {

@@ -1,5 +1,6 @@
 //! The local fileserver: `file_roots` per saltenv, first root wins, as Salt's `roots` backend.
 
+use crate::fileclient::FileClient;
 use halite_core::config::MinionConfig;
 use halite_core::{Error, Result};
 use halite_render::Loader;
@@ -50,11 +51,6 @@ impl LocalRoots {
         }
     }
 
-    /// The saltenvs, in config order.
-    pub fn envs(&self) -> &[String] {
-        &self.envs
-    }
-
     /// The directories of a saltenv.
     pub fn roots(&self, saltenv: &str) -> &[PathBuf] {
         self.roots.get(saltenv).map(Vec::as_slice).unwrap_or(&[])
@@ -72,19 +68,7 @@ impl LocalRoots {
             .find(|p| p.is_file())
     }
 
-    /// Resolve an sls name (`a.b`) to `a/b.sls` or `a/b/init.sls`: (relative path, full path).
-    pub fn find_sls(&self, saltenv: &str, sls: &str) -> Option<(String, PathBuf)> {
-        let base = sls.replace('.', "/");
-        for rel in [format!("{base}.sls"), format!("{base}/init.sls")] {
-            if let Some(p) = self.find(saltenv, &rel) {
-                return Some((rel, p));
-            }
-        }
-        None
-    }
-
-    /// Every sls of a saltenv (Salt's `list_states`), sorted.
-    pub fn list_states(&self, saltenv: &str) -> Vec<String> {
+    fn states_of(&self, saltenv: &str) -> Vec<String> {
         if let Ok(cache) = self.list_cache.lock() {
             if let Some(v) = cache.get(saltenv) {
                 return v.clone();
@@ -134,6 +118,53 @@ fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) {
             };
             out.push(sls);
         }
+    }
+}
+
+fn rel_files(root: &Path, dir: &Path, files: &mut Vec<String>, dirs: &mut Vec<String>) {
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in rd.flatten() {
+        let p = entry.path();
+        let rel = p
+            .strip_prefix(root)
+            .unwrap_or(&p)
+            .to_string_lossy()
+            .into_owned();
+        if p.is_dir() {
+            dirs.push(rel);
+            rel_files(root, &p, files, dirs);
+        } else {
+            files.push(rel);
+        }
+    }
+}
+
+impl FileClient for LocalRoots {
+    fn envs(&self) -> Vec<String> {
+        self.envs.clone()
+    }
+
+    fn list_states(&self, saltenv: &str) -> Vec<String> {
+        self.states_of(saltenv)
+    }
+
+    fn list_files(&self, saltenv: &str, want_dirs: bool) -> Vec<String> {
+        let mut files = Vec::new();
+        let mut dirs = Vec::new();
+        for root in self.roots(saltenv) {
+            rel_files(root, root, &mut files, &mut dirs);
+        }
+        let mut out = if want_dirs { dirs } else { files };
+        out.retain(|f| !f.split('/').any(|c| c.starts_with(".git")));
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    fn cache_file(&self, saltenv: &str, rel: &str) -> Option<PathBuf> {
+        self.find(saltenv, rel)
     }
 }
 

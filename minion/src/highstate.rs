@@ -2,7 +2,7 @@
 //! matches, `render_state` with includes (relative, per-saltenv), `extend`/`exclude`
 //! collection, short declarations, auto-order, and `render_highstate` over the matches.
 
-use crate::fileroots::LocalRoots;
+use crate::fileclient::FileClient;
 use crate::template::{render, RenderJob, Rendered};
 use halite_core::{Functions, Map, Value};
 use halite_render::jinja::Jinja;
@@ -15,7 +15,7 @@ pub type Matches = Vec<(String, Vec<String>)>;
 /// Renders SLS files of the local roots into high data.
 pub struct HighStateBuilder<'a> {
     /// The file roots.
-    pub roots: &'a LocalRoots,
+    pub roots: &'a dyn FileClient,
     /// The Jinja environment of this run.
     pub jinja: &'a Jinja,
     /// Per-render context entries (usually empty).
@@ -38,7 +38,7 @@ fn is_dunder(k: &Value) -> bool {
 impl<'a> HighStateBuilder<'a> {
     /// A builder for one run.
     pub fn new(
-        roots: &'a LocalRoots,
+        roots: &'a dyn FileClient,
         jinja: &'a Jinja,
         context: &'a Map,
         functions: Arc<dyn Functions>,
@@ -66,7 +66,7 @@ impl<'a> HighStateBuilder<'a> {
         rel: &str,
         sls: &str,
     ) -> Result<Option<Value>, String> {
-        let Some(path) = self.roots.find(saltenv, rel) else {
+        let Some(path) = self.roots.cache_file(saltenv, rel) else {
             return Ok(None);
         };
         let text =
@@ -562,11 +562,11 @@ fn get_tops(
 }
 
 /// Salt's `_get_envs`: `base`, the `file_roots` envs, ordered by `env_order` when set.
-fn get_envs(roots: &LocalRoots, opts: &Map) -> Vec<String> {
+fn get_envs(roots: &dyn FileClient, opts: &Map) -> Vec<String> {
     let mut envs = vec!["base".to_string()];
     for e in roots.envs() {
-        if !envs.contains(e) {
-            envs.push(e.clone());
+        if !envs.contains(&e) {
+            envs.push(e);
         }
     }
     let mut order: Vec<String> = Vec::new();

@@ -8,6 +8,7 @@ pub mod config;
 pub mod context;
 pub mod exec;
 pub mod ext_pillar;
+pub mod fileclient;
 pub mod fileroots;
 pub mod grains;
 pub mod highstate;

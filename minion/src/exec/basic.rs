@@ -280,7 +280,7 @@ pub fn call(ex: &Exec, name: &str, args: &[Value], kwargs: &Map) -> Result<Value
                     let (rel, env) = crate::fileroots::parse_salt_url(&p);
                     let env = env.unwrap_or_else(|| saltenv.clone());
                     let found = if p.starts_with("salt://") {
-                        m.roots.find(&env, &rel)
+                        m.roots.cache_file(&env, &rel)
                     } else {
                         Some(std::path::PathBuf::from(&p)).filter(|x| x.is_file())
                     };

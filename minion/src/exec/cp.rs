@@ -54,7 +54,7 @@ fn locate(ex: &Exec, url: &str, saltenv: &str) -> Result<Located> {
     if url.starts_with("salt://") {
         let (rel, env) = parse_salt_url(url);
         let env = env.unwrap_or_else(|| saltenv.to_string());
-        return Ok(match ex.minion.roots.find(&env, &rel) {
+        return Ok(match ex.minion.roots.cache_file(&env, &rel) {
             Some(path) => Located::Salt {
                 rel: rel.trim_start_matches('/').to_string(),
                 env,
@@ -105,40 +105,10 @@ pub fn cache_file(ex: &Exec, url: &str, saltenv: &str) -> Result<Option<PathBuf>
     }
 }
 
-fn rel_files(root: &Path, dir: &Path, out: &mut Vec<String>, dirs: &mut Vec<String>) {
-    let Ok(rd) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for entry in rd.flatten() {
-        let p = entry.path();
-        let rel = p
-            .strip_prefix(root)
-            .unwrap_or(&p)
-            .to_string_lossy()
-            .to_string();
-        if p.is_dir() {
-            dirs.push(rel);
-            rel_files(root, &p, out, dirs);
-        } else {
-            out.push(rel);
-        }
-    }
-}
-
 /// Every file (or directory) of a saltenv, relative, sorted (Salt's `list_master`).
 pub fn list_master(ex: &Exec, saltenv: &str, prefix: &str, want_dirs: bool) -> Vec<String> {
-    let mut files = Vec::new();
-    let mut dirs = Vec::new();
-    for root in ex.minion.roots.roots(saltenv) {
-        rel_files(root, root, &mut files, &mut dirs);
-    }
-    let mut out = if want_dirs { dirs } else { files };
-    out.retain(|f| {
-        f.starts_with(prefix.trim_start_matches('/'))
-            && !f.split('/').any(|c| c.starts_with(".git"))
-    });
-    out.sort();
-    out.dedup();
+    let mut out = ex.minion.roots.list_files(saltenv, want_dirs);
+    out.retain(|f| f.starts_with(prefix.trim_start_matches('/')));
     out
 }
 

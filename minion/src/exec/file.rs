@@ -138,7 +138,7 @@ fn source_exists(ex: &Exec, url: &str, env: &str) -> bool {
         return ex
             .minion
             .roots
-            .find(&e.unwrap_or_else(|| env.to_string()), &rel)
+            .cache_file(&e.unwrap_or_else(|| env.to_string()), &rel)
             .is_some();
     }
     if let Some(p) = url.strip_prefix("file://") {

@@ -5,6 +5,7 @@ mod args;
 mod basic;
 mod cp;
 mod file;
+mod hashutil;
 pub mod state;
 mod users;
 
@@ -117,6 +118,7 @@ impl Functions for Exec {
             "state" => state::call(self, name, args, &kwargs),
             "cp" => cp::call(self, name, args, &kwargs),
             "user" | "group" => users::call(self, name, args, &kwargs),
+            "hashutil" => hashutil::call(self, name, args, &kwargs),
             "file" if !basic::handles(name) => file::call(self, name, args, &kwargs),
             _ => basic::call(self, name, args, &kwargs),
         }
@@ -127,6 +129,7 @@ impl Functions for Exec {
             || file::FUNCTIONS.contains(&name)
             || cp::FUNCTIONS.contains(&name)
             || users::FUNCTIONS.contains(&name)
+            || hashutil::FUNCTIONS.contains(&name)
     }
 }
 

@@ -370,7 +370,7 @@ fn matches_value(matches: &Matches) -> Value {
 }
 
 fn builder<'a>(m: &'a Arc<Minion>, ctx: &'a Map) -> HighStateBuilder<'a> {
-    let mut b = HighStateBuilder::new(&m.roots, &m.jinja, ctx, m.functions(), m.opts());
+    let mut b = HighStateBuilder::new(m.roots.as_ref(), &m.jinja, ctx, m.functions(), m.opts());
     b.shared = Some(m.shared_context());
     b
 }
