@@ -23,11 +23,19 @@ fn errors_value(errors: Vec<String>) -> Value {
     Value::List(errors.into_iter().map(Value::Str).collect())
 }
 
-fn test_flag(m: &Minion, kwargs: &Map) -> bool {
+/// Salt's `_get_test_value`: `test=` on the call wins; otherwise `test: True` in the grains
+/// or the pillar (`config.get` without the options), then the `test` option.
+fn test_flag(m: &Arc<Minion>, kwargs: &Map) -> bool {
     match kwargs.get("test") {
-        Some(v) if !v.is_null() => v.is_truthy(),
-        _ => m.opts().get("test").is_some_and(Value::is_truthy),
+        Some(Value::Null) | None => {}
+        Some(v) => return v.is_truthy(),
     }
+    if m.grains().get("test") == Some(&Value::Bool(true))
+        || m.pillar().get("test") == Some(&Value::Bool(true))
+    {
+        return true;
+    }
+    m.opts().get("test").is_some_and(Value::is_truthy)
 }
 
 fn saltenv(m: &Minion, kwargs: &Map) -> String {
