@@ -1,0 +1,2 @@
+same:
+  test.nop

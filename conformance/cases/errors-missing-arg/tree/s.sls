@@ -1,0 +1,6 @@
+extend:
+  ghost:
+    test.nop:
+      - foo: bar
+ok:
+  test.nop

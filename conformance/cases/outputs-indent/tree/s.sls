@@ -1,0 +1,4 @@
+l:
+  test.configurable_test_state:
+    - changes: True
+    - comment: [a, b]
