@@ -433,7 +433,31 @@ fn pillar_errors(m: &Arc<Minion>) -> Option<Value> {
     Some(Value::List(out))
 }
 
-fn run_high(m: &Arc<Minion>, high: Map, kwargs: &Map) -> Value {
+/// The `exclude=` argument of `state.sls`/`state.highstate`: a comma list or a list of sls
+/// names and `{id: ...}`/`{sls: ...}` mappings, added to the high data's `__exclude__`.
+fn add_exclude(high: &mut Map, kwargs: &Map) {
+    let items: Vec<Value> = match kwargs.get("exclude") {
+        None | Some(Value::Null) => return,
+        Some(Value::List(l)) => l.clone(),
+        Some(other) => other
+            .py_str()
+            .split(',')
+            .map(|s| Value::Str(s.to_string()))
+            .collect(),
+    };
+    if items.is_empty() {
+        return;
+    }
+    let entry = high
+        .entry("__exclude__".into())
+        .or_insert_with(|| Value::List(vec![]));
+    if let Value::List(l) = entry {
+        l.extend(items);
+    }
+}
+
+fn run_high(m: &Arc<Minion>, mut high: Map, kwargs: &Map) -> Value {
+    add_exclude(&mut high, kwargs);
     let mut high = high;
     let plan = match compile_high(m, &mut high) {
         Ok(p) => p,

@@ -1,0 +1,4 @@
+a1:
+  test.nop
+a2:
+  test.nop
