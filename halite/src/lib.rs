@@ -87,6 +87,16 @@ fn salt_call(argv: Vec<String>) -> i32 {
             None
         }
     };
+    // `pillarenv=` / `saltenv=` on a state call set the options the pillar and the top
+    // file are compiled with, as Salt's `get_sls_opts` does.
+    let mut cfg = cfg;
+    if fun.starts_with("state.") {
+        for key in ["pillarenv", "saltenv"] {
+            if let Some(v) = kwargs.get(key).filter(|v| !v.is_null()) {
+                cfg.opts.insert(key.into(), v.clone());
+            }
+        }
+    }
     let cfg_opts = cfg.opts.clone();
     let minion = Minion::new(cfg, pillar_override);
     match caller::call(&minion, &fun, &args, &kwargs) {

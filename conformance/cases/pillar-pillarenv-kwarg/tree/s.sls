@@ -1,0 +1,3 @@
+show:
+  test.show_notification:
+    - text: "{{ pillar.get('where', 'none') }}"
