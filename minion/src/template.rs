@@ -128,8 +128,19 @@ pub fn render(jinja: &Jinja, job: &RenderJob) -> Result<Rendered, String> {
                 Rendered::Data(halite_render::yaml::load(&t).map_err(|e| e.message)?)
             }
             ("json", Rendered::Text(t)) => {
-                let j: serde_json::Value = serde_json::from_str(&t).map_err(|e| e.to_string())?;
-                Rendered::Data(halite_core::json::from_json(&j))
+                // Salt's json renderer drops a leading shebang line; blank input is `{}`.
+                let body = if t.starts_with("#!") {
+                    t.split_once('\n').map_or("", |x| x.1)
+                } else {
+                    t.as_str()
+                };
+                if body.trim().is_empty() {
+                    Rendered::Data(Value::map())
+                } else {
+                    let j: serde_json::Value =
+                        serde_json::from_str(body).map_err(|e| e.to_string())?;
+                    Rendered::Data(halite_core::json::from_json(&j))
+                }
             }
             ("yaml" | "json", Rendered::Data(d)) => Rendered::Data(d),
             (other, _) => return Err(format!("The renderer \"{other}\" is not available")),

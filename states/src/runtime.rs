@@ -512,16 +512,41 @@ impl<'a> Runner<'a> {
         } else {
             self.registry.get(&full)
         };
-        let Some(func) = func else {
-            let mut comment = String::new();
-            if let Some(sls) = low.get("__sls__") {
-                comment.push_str(&format!(
-                    "State '{full}' was not found in SLS '{}'\nReason: '{full}' is not available.\n",
-                    sls.py_str()
-                ));
-            } else {
-                comment.push_str(&format!("Specified state '{full}' was not found\n"));
+        // Salt's `verify_data`: an unknown function, missing required arguments, a bad umask.
+        let mut errors: Vec<String> = Vec::new();
+        let mut umask: Option<u32> = None;
+        if let Some(u) = low.get("umask") {
+            match u32::from_str_radix(&u.py_str(), 8) {
+                Ok(v) => umask = Some(v),
+                Err(_) => errors.push(format!("Invalid umask: {}", u.py_str())),
             }
+        }
+        match func {
+            None => {
+                if let Some(sls) = low.get("__sls__") {
+                    errors.push(format!(
+                        "State '{full}' was not found in SLS '{}'\nReason: '{full}' is not available.",
+                        sls.py_str()
+                    ));
+                } else {
+                    errors.push(format!("Specified state '{full}' was not found"));
+                }
+            }
+            Some(_) if errors.is_empty() && fun != "mod_watch" => {
+                for p in self.registry.required_params(&full) {
+                    if !low.contains_key(*p) {
+                        errors.push(format!("Missing parameter {p} for state {full}"));
+                    }
+                }
+            }
+            Some(_) => {}
+        }
+        let func = match func {
+            Some(f) if errors.is_empty() => Some(f),
+            _ => None,
+        };
+        let Some(func) = func else {
+            let comment: String = errors.iter().map(|e| format!("{e}\n")).collect();
             let mut r = Map::default();
             r.insert("result".into(), Value::Bool(false));
             r.insert("name".into(), name);
@@ -562,7 +587,14 @@ impl<'a> Runner<'a> {
                 reqs,
                 running: &self.running,
             };
-            r = match func(&call) {
+            let old_umask = umask.map(|u| {
+                nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(u as libc::mode_t))
+            });
+            let outcome = func(&call);
+            if let Some(old) = old_umask {
+                nix::sys::stat::umask(old);
+            }
+            r = match outcome {
                 Ok(m) => m,
                 Err(e) => {
                     let mut m = Map::default();

@@ -82,10 +82,8 @@ pub fn render_template(
         ));
     }
     // grains, pillar and opts come from the run's shared context; `extra` overrides them.
+    // Keyword-like keys first; the caller's context (defaults + context) overrides them.
     let mut ctx = Map::default();
-    for (k, v) in extra {
-        ctx.insert(k.clone(), v.clone());
-    }
     ctx.insert("saltenv".into(), saltenv.into());
     let mut name = String::from("<string>");
     if let Some((url, cached)) = source {
@@ -96,6 +94,9 @@ pub fn render_template(
         let dir = rel.rsplit_once('/').map_or(".", |x| x.0).to_string();
         ctx.insert("tpldir".into(), dir.into());
         name = rel;
+    }
+    for (k, v) in extra {
+        ctx.insert(k.clone(), v.clone());
     }
     let req = RenderRequest {
         source: text,
@@ -216,9 +217,13 @@ fn get_managed(ex: &Exec, kwargs: &Map) -> Result<Value> {
     };
     let text = std::fs::read_to_string(&cached)
         .map_err(|e| Error::io(cached.display().to_string(), &e))?;
-    let mut extra = merged_context(kwargs);
+    // Salt passes name/user/group/mode as template keywords; `defaults` and `context` win.
+    let mut extra = Map::default();
     for key in ["name", "user", "group", "mode"] {
         extra.insert(key.into(), kwargs.get(key).cloned().unwrap_or(Value::Null));
+    }
+    for (k, v) in merged_context(kwargs) {
+        extra.insert(k, v);
     }
     match render_template(ex, &template, &text, &extra, &env, Some((&source, &cached))) {
         Ok(rendered) => {

@@ -88,6 +88,18 @@ impl Registry {
         self.mod_watch.get(module).copied()
     }
 
+    /// The arguments `module.function` cannot do without (Salt's argspec: the parameters
+    /// without defaults); a chunk missing one fails with `Missing parameter ...`.
+    pub fn required_params(&self, full: &str) -> &'static [&'static str] {
+        match full {
+            "file.replace" => &["name", "pattern", "repl"],
+            "file.comment" | "file.uncomment" => &["name", "regex"],
+            "file.symlink" => &["name", "target"],
+            "file.copy" | "file.recurse" => &["name", "source"],
+            _ => &["name"],
+        }
+    }
+
     /// Does the module have `mod_watch`? (Without it, `watch` degrades to `require`.)
     pub fn has_mod_watch(&self, module: &str) -> bool {
         self.mod_watch.contains_key(module)
