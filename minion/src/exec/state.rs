@@ -151,7 +151,7 @@ pub fn call(ex: &Exec, name: &str, args: &[Value], kwargs: &Map) -> Result<Value
             }
             let env = saltenv(m, kwargs);
             let matches = vec![(env, mods)];
-            let (mut high, mut errors) = render_matches(m, &matches);
+            let (high, mut errors) = render_matches(m, &matches);
             errors.extend(verify_high(&high));
             if name == "state.sls_exists" {
                 return Ok(Value::Bool(errors.is_empty()));
@@ -161,7 +161,8 @@ pub fn call(ex: &Exec, name: &str, args: &[Value], kwargs: &Map) -> Result<Value
                 return Ok(errors_value(errors));
             }
             if name == "state.show_low_sls" {
-                return match compile_high(m, &mut high) {
+                // Salt compiles the rendered high data as it is: no extend, no `_in`.
+                return match compile(&high, &m.registry) {
                     Ok(plan) => Ok(Value::List(
                         plan.ordered_chunks().into_iter().map(Value::Map).collect(),
                     )),

@@ -14,6 +14,7 @@
 pub mod convert;
 pub mod errors;
 pub mod filters;
+mod hashing;
 pub mod pyformat;
 pub mod pyrepr;
 pub mod salt_object;
@@ -203,6 +204,7 @@ impl Jinja {
             }
         });
         filters::register(&mut env);
+        hashing::register(&mut env);
         env.add_function("raise", salt_object::raise);
         Jinja { env, sources }
     }

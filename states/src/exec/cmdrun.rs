@@ -22,6 +22,8 @@ pub struct RunOpts {
     pub hide_output: bool,
     /// Text fed on standard input.
     pub stdin: Option<String>,
+    /// Seconds after which the command (its whole process group) is killed.
+    pub timeout: Option<f64>,
 }
 
 /// What a command run returns (Salt's `cmd.run_all` dict).
@@ -35,12 +37,22 @@ pub struct RunResult {
     pub stdout: String,
     /// Standard error, right-stripped.
     pub stderr: String,
+    /// The command was killed at its `timeout`.
+    pub timed_out: bool,
 }
 
 impl RunResult {
     /// As Salt's dict: `pid`, `retcode`, `stdout`, `stderr`.
     pub fn to_map(&self) -> Map {
         let mut m = Map::with_capacity_and_hasher(4, Default::default());
+        if self.timed_out {
+            // Salt builds this dict in another order when the command timed out.
+            m.insert("stdout".into(), self.stdout.clone().into());
+            m.insert("stderr".into(), self.stderr.clone().into());
+            m.insert("retcode".into(), Value::Int(self.retcode));
+            m.insert("pid".into(), Value::Int(i64::from(self.pid)));
+            return m;
+        }
         m.insert("pid".into(), Value::Int(i64::from(self.pid)));
         m.insert("retcode".into(), Value::Int(self.retcode));
         m.insert("stdout".into(), self.stdout.clone().into());
@@ -159,9 +171,28 @@ pub fn run_all(cmd: &str, opts: &RunOpts) -> Result<RunResult> {
             let _ = stdin.write_all(input.as_bytes());
         });
     }
-    let out = child
-        .wait_with_output()
-        .map_err(|e| Error::CommandExecution(format!("{cmd}: {e}")))?;
+    let out = match opts.timeout.filter(|t| *t > 0.0) {
+        Some(secs) => match wait_with_timeout(child, cmd, secs, pid)? {
+            Some(out) => out,
+            None => {
+                let shown = if secs.fract() == 0.0 {
+                    format!("{}", secs as i64)
+                } else {
+                    secs.to_string()
+                };
+                return Ok(RunResult {
+                    pid,
+                    retcode: 1,
+                    stdout: format!("{cmd} : Timed out after {shown} seconds"),
+                    stderr: String::new(),
+                    timed_out: true,
+                });
+            }
+        },
+        None => child
+            .wait_with_output()
+            .map_err(|e| Error::CommandExecution(format!("{cmd}: {e}")))?,
+    };
     let mut retcode = match out.status.code() {
         Some(c) => i64::from(c),
         None => {
@@ -185,7 +216,55 @@ pub fn run_all(cmd: &str, opts: &RunOpts) -> Result<RunResult> {
         retcode,
         stdout,
         stderr,
+        timed_out: false,
     })
+}
+
+/// Wait for `child` at most `secs` seconds, reading its output meanwhile; past that, kill
+/// its process group and return `None`.
+fn wait_with_timeout(
+    mut child: std::process::Child,
+    cmd: &str,
+    secs: f64,
+    pid: u32,
+) -> Result<Option<std::process::Output>> {
+    use std::io::Read;
+    fn reader<R: Read + Send + 'static>(pipe: Option<R>) -> std::thread::JoinHandle<Vec<u8>> {
+        std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            if let Some(mut p) = pipe {
+                let _ = p.read_to_end(&mut buf);
+            }
+            buf
+        })
+    }
+    let out_t = reader(child.stdout.take());
+    let err_t = reader(child.stderr.take());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs_f64(secs);
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(st)) => break Some(st),
+            Ok(None) if std::time::Instant::now() >= deadline => break None,
+            Ok(None) => std::thread::sleep(std::time::Duration::from_millis(5)),
+            Err(e) => return Err(Error::CommandExecution(format!("{cmd}: {e}"))),
+        }
+    };
+    let Some(status) = status else {
+        if let Ok(pgid) = i32::try_from(pid) {
+            let _ = nix::sys::signal::killpg(
+                nix::unistd::Pid::from_raw(pgid),
+                nix::sys::signal::Signal::SIGKILL,
+            );
+        }
+        let _ = child.wait();
+        let _ = (out_t.join(), err_t.join());
+        return Ok(None);
+    };
+    Ok(Some(std::process::Output {
+        status,
+        stdout: out_t.join().unwrap_or_default(),
+        stderr: err_t.join().unwrap_or_default(),
+    }))
 }
 
 /// Salt's `cmd.retcode` for `unless`/`onlyif`/`check_cmd`: the exit status, ignoring output.
@@ -215,5 +294,6 @@ pub fn opts_from_low(low: &Map) -> Result<RunOpts> {
         success_retcodes: retcodes(get("success_retcodes"))?,
         hide_output: false,
         stdin: None,
+        timeout: get("timeout").and_then(|t| t.py_str().parse().ok()),
     })
 }

@@ -339,27 +339,31 @@ pub fn directory(c: &StateCall) -> Result<Map> {
             changes = Map::default();
             changes.insert("recursion".into(), "Changes silenced".into());
         }
-        let mut scratch = Map::default();
-        if !recurse.iter().any(|r| r == "ignore_files") {
-            let perms = Perms {
-                user: r_user,
-                group: r_group,
-                mode: r_fmode.clone(),
-                follow_symlinks: follow,
-            };
-            for f in w.files() {
-                errors.extend(check_perms(f, &mut scratch, &perms, false).0);
+        // Salt passes its own return to `file.check_perms` for every walked entry, root by
+        // root (files, then subdirectories), so the flat `mode`/`user`/`group` keys of the
+        // changes end up holding the last change made.
+        let fperms = Perms {
+            user: r_user,
+            group: r_group,
+            mode: r_fmode.clone(),
+            follow_symlinks: follow,
+        };
+        let dperms = Perms {
+            user: r_user,
+            group: r_group,
+            mode: r_dmode.clone(),
+            follow_symlinks: follow,
+        };
+        for (dirs, files) in &w.steps {
+            if !recurse.iter().any(|r| r == "ignore_files") {
+                for f in files {
+                    errors.extend(check_perms(f, &mut changes, &fperms, false).0);
+                }
             }
-        }
-        if !recurse.iter().any(|r| r == "ignore_dirs") {
-            let perms = Perms {
-                user: r_user,
-                group: r_group,
-                mode: r_dmode.clone(),
-                follow_symlinks: follow,
-            };
-            for d in w.dirs() {
-                errors.extend(check_perms(d, &mut scratch, &perms, false).0);
+            if !recurse.iter().any(|r| r == "ignore_dirs") {
+                for d in dirs {
+                    errors.extend(check_perms(d, &mut changes, &dperms, false).0);
+                }
             }
         }
     }
