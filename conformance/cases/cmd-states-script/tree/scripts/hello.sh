@@ -1,0 +1,2 @@
+#!/bin/sh
+echo "args: $1 $2 in $(pwd)"

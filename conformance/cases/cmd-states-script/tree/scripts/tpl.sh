@@ -1,0 +1,2 @@
+#!/bin/sh
+echo "{{ word }} {{ grains['id'] }}"

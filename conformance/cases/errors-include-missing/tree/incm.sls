@@ -1,0 +1,5 @@
+include:
+  - not.there
+
+ok:
+  test.nop

@@ -1,0 +1,4 @@
+needs_id:
+  test.nop:
+    - require:
+      - test: other_state

@@ -1,0 +1,4 @@
+needs_sls:
+  test.nop:
+    - require:
+      - sls: other

@@ -1,0 +1,4 @@
+color: red
+nested:
+  k: file
+  keep: yes

@@ -1,0 +1,3 @@
+from_dev:
+  test.show_notification:
+    - text: "dev copy, saltenv={{ saltenv }}"

@@ -1,0 +1,3 @@
+from_base:
+  test.show_notification:
+    - text: base copy

@@ -1,0 +1,2 @@
+inc_state:
+  test.succeed_without_changes

@@ -1,0 +1,2 @@
+inc_state:
+  test.nop

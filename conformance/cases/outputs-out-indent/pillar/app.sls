@@ -1,0 +1,4 @@
+app:
+  name: web
+  ports: [80, 443]
+  nested: {a: {b: c}}

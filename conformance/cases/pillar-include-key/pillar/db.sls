@@ -1,0 +1,2 @@
+host: db1
+port: 5432

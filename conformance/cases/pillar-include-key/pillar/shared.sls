@@ -1,0 +1,2 @@
+shared_value: from shared
+shared_only: yes

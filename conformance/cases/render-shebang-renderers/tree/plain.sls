@@ -1,0 +1,4 @@
+#!yaml
+literal_braces:
+  test.show_notification:
+    - text: "{{ not rendered }}"
