@@ -252,22 +252,14 @@ pub fn salt_message(err: &JError, site: &ErrorSite<'_>) -> String {
             Kind::Syntax,
             format!(
                 "No filter named '{}'.",
-                err.detail()
-                    .unwrap_or_default()
-                    .split('`')
-                    .nth(1)
-                    .unwrap_or_default()
+                unknown_name(err.detail().unwrap_or_default(), "filter")
             ),
         ),
         (None, ErrorKind::UnknownTest) => (
             Kind::Syntax,
             format!(
-                "No test named '{}'.",
-                err.detail()
-                    .unwrap_or_default()
-                    .split('`')
-                    .nth(1)
-                    .unwrap_or_default()
+                "No test named '{}' found.",
+                unknown_name(err.detail().unwrap_or_default(), "test")
             ),
         ),
         (None, ErrorKind::TemplateNotFound) => (
@@ -336,6 +328,25 @@ pub fn salt_message(err: &JError, site: &ErrorSite<'_>) -> String {
         }
     }
     out
+}
+
+/// The name in minijinja's "filter x is unknown" / "test x is unknown" detail (or in
+/// backticks, as older texts put it).
+fn unknown_name(detail: &str, what: &str) -> String {
+    if let Some(quoted) = detail.split('`').nth(1) {
+        return quoted.to_string();
+    }
+    detail
+        .trim()
+        .strip_prefix(what)
+        .map(str::trim)
+        .map(|rest| {
+            rest.strip_suffix("is unknown")
+                .unwrap_or(rest)
+                .trim()
+                .to_string()
+        })
+        .unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -1,0 +1,4 @@
+{% if 3 is nosuchtest %}
+y:
+  test.nop
+{% endif %}
