@@ -18,8 +18,22 @@ fn any_line(text: &str, re: &regex::Regex) -> bool {
 
 /// Salt's `unanchor_regex`: drop a leading inline flag group, `^` and a trailing `$`.
 fn unanchor(regex: &str) -> String {
-    let re = regex::Regex::new(r"^(\(\?[iLmsux]\))?\^?(.*?)\$?$").expect("static regex");
-    re.replace(regex, "$2").to_string()
+    static UNANCHOR: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"^(\(\?[iLmsux]\))?\^?(.*?)\$?$").expect("static regex")
+    });
+    UNANCHOR.replace(regex, "$2").to_string()
+}
+
+/// The test=True return both functions give when lines would change.
+fn set_to_be_updated(r: &mut Map, name: &str) {
+    let mut ch = Map::default();
+    ch.insert(name.into(), "updated".into());
+    r.insert("changes".into(), Value::Map(ch));
+    r.insert(
+        "comment".into(),
+        format!("File {name} is set to be updated").into(),
+    );
+    r.insert("result".into(), Value::Null);
 }
 
 /// Salt's `file.comment_line`: comment (or uncomment) the lines matching `regex`; returns
@@ -148,14 +162,7 @@ pub fn comment(c: &StateCall) -> Result<Map> {
         return Ok(r);
     }
     if c.test {
-        let mut ch = Map::default();
-        ch.insert(name.clone().into(), "updated".into());
-        r.insert("changes".into(), Value::Map(ch));
-        r.insert(
-            "comment".into(),
-            format!("File {name} is set to be updated").into(),
-        );
-        r.insert("result".into(), Value::Null);
+        set_to_be_updated(&mut r, &name);
         return Ok(r);
     }
     comment_line(path, &regex, &ch, true, &backup_arg(c))?;
@@ -202,14 +209,7 @@ pub fn uncomment(c: &StateCall) -> Result<Map> {
         return Ok(r);
     }
     if c.test {
-        let mut ch = Map::default();
-        ch.insert(name.clone().into(), "updated".into());
-        r.insert("changes".into(), Value::Map(ch));
-        r.insert(
-            "comment".into(),
-            format!("File {name} is set to be updated").into(),
-        );
-        r.insert("result".into(), Value::Null);
+        set_to_be_updated(&mut r, &name);
         return Ok(r);
     }
     comment_line(path, &regex, &ch, false, &backup_arg(c))?;
