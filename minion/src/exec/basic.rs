@@ -21,6 +21,7 @@ fn cmd_opts(kwargs: &Map) -> Result<RunOpts> {
         hide_output: kwargs.get("hide_output").is_some_and(Value::is_truthy),
         stdin: str_of(kwargs.get("stdin")),
         timeout: str_of(kwargs.get("timeout")).and_then(|t| t.parse().ok()),
+        runas: str_of(kwargs.get("runas")),
     })
 }
 

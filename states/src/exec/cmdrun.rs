@@ -24,6 +24,8 @@ pub struct RunOpts {
     pub stdin: Option<String>,
     /// Seconds after which the command (its whole process group) is killed.
     pub timeout: Option<f64>,
+    /// `runas`: only the user Halite already runs as is supported.
+    pub runas: Option<String>,
 }
 
 /// What a command run returns (Salt's `cmd.run_all` dict).
@@ -118,6 +120,17 @@ pub fn retcodes(v: Option<&Value>) -> Result<Vec<i64>> {
 
 /// Run `cmd` through the shell.
 pub fn run_all(cmd: &str, opts: &RunOpts) -> Result<RunResult> {
+    if let Some(user) = opts.runas.as_deref().filter(|u| !u.is_empty()) {
+        let me = nix::unistd::User::from_uid(nix::unistd::geteuid())
+            .ok()
+            .flatten()
+            .map(|u| u.name);
+        if me.as_deref() != Some(user) {
+            return Err(Error::CommandExecution(format!(
+                "runas '{user}': running a command as another user is not available"
+            )));
+        }
+    }
     let shell = opts
         .shell
         .clone()
@@ -295,5 +308,6 @@ pub fn opts_from_low(low: &Map) -> Result<RunOpts> {
         hide_output: false,
         stdin: None,
         timeout: get("timeout").and_then(|t| t.py_str().parse().ok()),
+        runas: get("runas").map(Value::py_str),
     })
 }

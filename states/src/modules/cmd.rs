@@ -94,6 +94,7 @@ fn run(c: &StateCall) -> Result<Map> {
         success_retcodes: retcodes(c.arg("success_retcodes"))?,
         hide_output: c.flag("hide_output", false),
         stdin: c.arg("stdin").filter(|v| !v.is_null()).map(Value::py_str),
+        runas: c.arg("runas").filter(|v| !v.is_null()).map(Value::py_str),
         timeout: c.arg("timeout").and_then(|v| match v {
             Value::Int(i) => Some(*i as f64),
             Value::Float(f) => Some(*f),
