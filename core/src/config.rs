@@ -227,3 +227,132 @@ impl MinionConfig {
             .unwrap_or_default()
     }
 }
+
+/// The master configuration: Salt's key names and defaults, the merged mapping kept as
+/// `opts` (what `_master_opts` serves and the pillar renderer sees).
+#[derive(Clone, Debug)]
+pub struct MasterConfig {
+    /// The whole merged configuration.
+    pub opts: Map,
+}
+
+impl MasterConfig {
+    /// Salt's master defaults for a master rooted at `root_dir`.
+    pub fn defaults(root_dir: &str) -> Map {
+        let root = root_dir.trim_end_matches('/').to_string();
+        let join = |p: &str| -> Value { Value::Str(format!("{root}{p}")) };
+        let mut m = Map::default();
+        let mut ins = |k: &str, v: Value| {
+            m.insert(Value::Str(k.to_string()), v);
+        };
+        ins("root_dir", Value::Str(root_dir.to_string()));
+        ins("interface", "0.0.0.0".into());
+        ins("publish_port", Value::Int(4505));
+        ins("ret_port", Value::Int(4506));
+        ins("pki_dir", join("/etc/salt/pki/master"));
+        ins("cachedir", join("/var/cache/salt/master"));
+        ins("sock_dir", join("/var/run/salt/master"));
+        ins("log_file", join("/var/log/salt/master"));
+        ins("key_logfile", join("/var/log/salt/key"));
+        ins("log_level", "warning".into());
+        ins("user", "root".into());
+        ins("worker_threads", Value::Int(5));
+        ins("timeout", Value::Int(5));
+        ins("gather_job_timeout", Value::Int(10));
+        ins("keep_jobs", Value::Int(24));
+        ins("keysize", Value::Int(2048));
+        ins("auto_accept", false.into());
+        ins("open_mode", false.into());
+        ins("auth_events", true.into());
+        ins("minion_data_cache", true.into());
+        ins("rotate_aes_key", true.into());
+        ins("publish_session", Value::Int(86400));
+        ins("file_buffer_size", Value::Int(1_048_576));
+        ins("hash_type", "sha256".into());
+        let mut fr = Map::default();
+        fr.insert(
+            "base".into(),
+            Value::List(vec!["/srv/salt".into(), "/srv/spm/salt".into()]),
+        );
+        ins("file_roots", Value::Map(fr));
+        let mut pr = Map::default();
+        pr.insert(
+            "base".into(),
+            Value::List(vec!["/srv/pillar".into(), "/srv/spm/pillar".into()]),
+        );
+        ins("pillar_roots", Value::Map(pr));
+        ins("nodegroups", Value::map());
+        ins("renderer", "jinja|yaml".into());
+        ins("state_top", "salt://top.sls".into());
+        ins("state_top_saltenv", Value::Null);
+        ins("top_file_merging_strategy", "merge".into());
+        ins("env_order", Value::List(vec![]));
+        ins("default_top", "base".into());
+        ins("failhard", false.into());
+        ins("state_auto_order", true.into());
+        ins("state_events", false.into());
+        ins("state_aggregate", false.into());
+        ins("jinja_env", Value::map());
+        ins("jinja_sls_env", Value::map());
+        ins("jinja_lstrip_blocks", false.into());
+        ins("jinja_trim_blocks", false.into());
+        ins("ext_pillar", Value::List(vec![]));
+        ins("pillar_source_merging_strategy", "smart".into());
+        ins("pillar_merge_lists", false.into());
+        ins("pillarenv", Value::Null);
+        ins("state_output", "full".into());
+        ins("state_verbose", true.into());
+        ins("color", true.into());
+        ins("cli_summary", false.into());
+        m
+    }
+
+    /// Merge the parsed config files over the defaults, re-rooting path keys under
+    /// `root_dir` as Salt's `apply_master_config` does.
+    pub fn from_file_map(file: Map) -> MasterConfig {
+        let root = file
+            .get("root_dir")
+            .and_then(Value::as_str)
+            .unwrap_or("/")
+            .to_string();
+        let mut opts = Self::defaults(&root);
+        for (k, v) in file {
+            let v = match (k.as_str(), v) {
+                (
+                    Some("cachedir" | "pki_dir" | "sock_dir" | "log_file" | "key_logfile"),
+                    Value::Str(p),
+                ) if root != "/" && !p.starts_with(&root) => {
+                    Value::Str(format!("{}{}", root.trim_end_matches('/'), p))
+                }
+                (_, v) => v,
+            };
+            opts.insert(k, v);
+        }
+        MasterConfig { opts }
+    }
+
+    /// A string option.
+    pub fn str(&self, key: &str) -> Option<&str> {
+        self.opts.get(key).and_then(Value::as_str)
+    }
+
+    /// An integer option (`default` when absent or not a number).
+    pub fn int(&self, key: &str, default: i64) -> i64 {
+        match self.opts.get(key) {
+            Some(Value::Int(i)) => *i,
+            Some(Value::Str(s)) => s.trim().parse().unwrap_or(default),
+            Some(Value::Float(f)) => *f as i64,
+            _ => default,
+        }
+    }
+
+    /// A boolean option (Python truthiness).
+    pub fn flag(&self, key: &str) -> bool {
+        self.opts.get(key).is_some_and(Value::is_truthy)
+    }
+
+    /// A path option.
+    pub fn path(&self, key: &str) -> std::path::PathBuf {
+        std::path::PathBuf::from(self.str(key).unwrap_or(""))
+    }
+}

@@ -29,8 +29,18 @@ fn load_file(path: &Path) -> Result<Map> {
 
 /// Read `<confdir>/minion` and `<confdir>/minion.d/*.conf`; `overrides` (from the CLI) win.
 pub fn load(confdir: &Path, overrides: Map) -> Result<MinionConfig> {
-    let mut file = load_file(&confdir.join("minion"))?;
-    let dropins = confdir.join("minion.d");
+    let mut file = load_files(confdir, "minion")?;
+    for (k, v) in overrides {
+        file.insert(k, v);
+    }
+    finish(confdir, file)
+}
+
+/// Read `<confdir>/<name>` then `<confdir>/<name>.d/*.conf` in name order, merged (later
+/// files win), as Salt reads `minion`/`master` and their drop-in directories.
+pub fn load_files(confdir: &Path, name: &str) -> Result<Map> {
+    let mut file = load_file(&confdir.join(name))?;
+    let dropins = confdir.join(format!("{name}.d"));
     if let Ok(rd) = std::fs::read_dir(&dropins) {
         let mut paths: Vec<_> = rd
             .flatten()
@@ -44,9 +54,10 @@ pub fn load(confdir: &Path, overrides: Map) -> Result<MinionConfig> {
             }
         }
     }
-    for (k, v) in overrides {
-        file.insert(k, v);
-    }
+    Ok(file)
+}
+
+fn finish(confdir: &Path, file: Map) -> Result<MinionConfig> {
     let mut cfg = MinionConfig::from_file_map(file);
     cfg.opts.insert(
         "conf_file".into(),

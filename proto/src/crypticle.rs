@@ -86,12 +86,19 @@ impl Crypticle {
 
     /// Encrypt raw bytes: `IV ‖ AES-192-CBC(PKCS#7(data)) ‖ HMAC-SHA256(IV ‖ ciphertext)`.
     pub fn encrypt(&self, data: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        self.encrypt_with_iv(data, &random_bytes(IV_LEN))
+    }
+
+    /// [`Crypticle::encrypt`] with a chosen IV: for golden tests against Salt only; never
+    /// reuse an IV.
+    #[doc(hidden)]
+    pub fn encrypt_with_iv(&self, data: &[u8], iv: &[u8]) -> Result<Vec<u8>, CryptoError> {
         let pad = 16 - data.len() % 16;
         let mut padded = Vec::with_capacity(data.len() + pad);
         padded.extend_from_slice(data);
         padded.resize(data.len() + pad, pad as u8);
-        let mut out = random_bytes(IV_LEN);
-        let ct = self.cbc(Mode::Encrypt, &out.clone(), &padded)?;
+        let mut out = iv.to_vec();
+        let ct = self.cbc(Mode::Encrypt, iv, &padded)?;
         out.extend_from_slice(&ct);
         let mac = self.hmac(&out)?;
         out.extend_from_slice(&mac);

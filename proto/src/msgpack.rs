@@ -36,9 +36,19 @@ pub fn encode(v: &Value) -> Vec<u8> {
     out
 }
 
+/// Salt packs with `use_bin_type=False`, the old msgpack "raw" family: fixstr, then str16
+/// (never str8), then str32.
 fn write_raw_str(out: &mut Vec<u8>, b: &[u8]) {
-    // Writing into a Vec cannot fail.
-    let _ = rmp::encode::write_str_len(out, b.len() as u32);
+    let n = b.len();
+    if n < 32 {
+        out.push(0xa0 | n as u8);
+    } else if n < 65536 {
+        out.push(0xda);
+        out.extend_from_slice(&(n as u16).to_be_bytes());
+    } else {
+        out.push(0xdb);
+        out.extend_from_slice(&(n as u32).to_be_bytes());
+    }
     out.extend_from_slice(b);
 }
 

@@ -1,0 +1,1 @@
+//! The master: keys, auth, publisher, request server, fileserver, pillar service, job cache.
