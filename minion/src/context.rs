@@ -237,3 +237,17 @@ impl halite_pillar::PillarSource for PillarFiles {
         }
     }
 }
+
+impl Minion {
+    /// A context for compiling `id`'s pillar on the master: the master's options (with the
+    /// minion's `id`), and the grains the minion sent.
+    pub fn for_pillar(
+        cfg: MinionConfig,
+        pillar_override: Option<Map>,
+        grains: Value,
+    ) -> Arc<Minion> {
+        let m = Minion::new(cfg, pillar_override);
+        let _ = m.grains.set(grains);
+        m
+    }
+}

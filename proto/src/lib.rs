@@ -13,3 +13,9 @@ pub mod transport;
 
 pub use crypticle::Crypticle;
 pub use crypto::{CryptoError, EncAlgo, PrivateKey, PublicKey, SigAlgo};
+
+/// Compare two secrets in constant time (OpenSSL's `CRYPTO_memcmp`); different lengths
+/// are unequal.
+pub fn openssl_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && openssl::memcmp::eq(a, b)
+}

@@ -1,0 +1,93 @@
+//! `salt-master`: set up the directories and keys, bind the PUB socket, the event bus and
+//! the request server, and run the maintenance loop (AES rotation on the `.dfn` dropfile,
+//! job cache cleanup).
+
+use crate::pki::{write_private, Pki};
+use crate::Master;
+use halite_core::config::MasterConfig;
+use halite_proto::transport::{tcp_endpoint, Keepalive, Publisher};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// Build the master's shared state (keys, sockets) from its configuration.
+pub fn setup(cfg: MasterConfig, ctx: &zmq::Context) -> Result<Arc<Master>, String> {
+    let cachedir = cfg.path("cachedir");
+    std::fs::create_dir_all(&cachedir).map_err(|e| format!("{}: {e}", cachedir.display()))?;
+    let pki = Pki::open(&cfg.path("pki_dir"))
+        .map_err(|e| format!("{}: {e}", cfg.path("pki_dir").display()))?;
+    let key = pki.master_key(cfg.int("keysize", 2048) as u32)?;
+    let pub_text = pki
+        .master_pub_text()
+        .map_err(|e| format!("master.pub: {e}"))?;
+    let root_key = halite_proto::crypto::new_key_string();
+    write_private(&cachedir.join(".root_key"), root_key.as_bytes(), 0o400)
+        .map_err(|e| format!(".root_key: {e}"))?;
+    let secrets =
+        crate::secrets::Secrets::new(&cachedir, cfg.int("publish_session", 86400) as u64)?;
+    let events = crate::events::EventBus::bind(ctx, &cfg.path("sock_dir"))?;
+    let interface = cfg.str("interface").unwrap_or("0.0.0.0").to_string();
+    let pub_ep = tcp_endpoint(&interface, cfg.int("publish_port", 4505) as u16);
+    let publisher =
+        Publisher::bind(ctx, &pub_ep, Keepalive::default()).map_err(|e| e.to_string())?;
+    Ok(Arc::new(Master {
+        jobs: crate::jobcache::JobCache::new(&cachedir),
+        data: crate::datacache::DataCache::new(&cachedir),
+        files: crate::fileserver::FileServer::new(&cfg.opts),
+        cfg,
+        pki,
+        key,
+        pub_text,
+        secrets,
+        events,
+        publisher,
+        root_key,
+        last_jid: Mutex::new(String::new()),
+    }))
+}
+
+fn maintenance(m: Arc<Master>) {
+    let dfn = m.cfg.path("cachedir").join(".dfn");
+    let keep = m.cfg.int("keep_jobs", 24).max(0) as u64;
+    let mut ticks: u64 = 0;
+    loop {
+        std::thread::sleep(Duration::from_secs(1));
+        if dfn.exists() && m.cfg.flag("rotate_aes_key") {
+            if let Err(e) = m.secrets.rotate() {
+                tracing::error!("rotating the AES key: {e}");
+            }
+            let _ = std::fs::remove_file(&dfn);
+        }
+        ticks += 1;
+        if keep > 0 && ticks % 3600 == 1 {
+            m.jobs.clean(keep);
+        }
+    }
+}
+
+/// Run the master until it is killed.
+pub fn run(cfg: MasterConfig) -> Result<(), String> {
+    let ctx = zmq::Context::new();
+    let m = setup(cfg, &ctx)?;
+    let ret_ep = tcp_endpoint(
+        m.cfg.str("interface").unwrap_or("0.0.0.0"),
+        m.cfg.int("ret_port", 4506) as u16,
+    );
+    tracing::info!(
+        publish_port = m.cfg.int("publish_port", 4505),
+        ret_port = m.cfg.int("ret_port", 4506),
+        "salt-master is starting"
+    );
+    {
+        let m = m.clone();
+        std::thread::Builder::new()
+            .name("maintenance".into())
+            .spawn(move || maintenance(m))
+            .map_err(|e| format!("starting the maintenance thread: {e}"))?;
+    }
+    let workers = m.cfg.int("worker_threads", 5).clamp(1, 64) as usize;
+    let handler = m.clone();
+    halite_proto::transport::RequestServer::run(&ctx, &ret_ep, workers, move |frame| {
+        crate::reqserver::handle(&handler, frame)
+    })
+    .map_err(|e| e.to_string())
+}
