@@ -2,7 +2,10 @@
 //! Thin by design: the work happens in the library crates.
 
 pub mod call_args;
+mod key_cli;
 mod logging;
+mod master_cli;
+mod run_cli;
 
 use halite_core::{Map, Value};
 use halite_minion::{caller, config, exec, Minion};
@@ -18,12 +21,16 @@ pub fn run(argv: Vec<String>) -> i32 {
     let (cmd, rest) = if prog == "halite" {
         match argv.get(1).map(String::as_str) {
             Some("call") => ("salt-call".to_string(), argv[2..].to_vec()),
+            Some(sub @ ("master" | "minion" | "key" | "run")) => {
+                (format!("salt-{sub}"), argv[2..].to_vec())
+            }
+            Some("salt") => ("salt".to_string(), argv[2..].to_vec()),
             Some("--version") | Some("-V") => {
                 println!("halite {}", env!("CARGO_PKG_VERSION"));
                 return 0;
             }
             Some(other) => {
-                eprintln!("halite: '{other}' is not available (available: call)");
+                eprintln!("halite: '{other}' is not available (available: call, master, minion, key, run, salt)");
                 return 2;
             }
             None => {
@@ -36,6 +43,11 @@ pub fn run(argv: Vec<String>) -> i32 {
     };
     match cmd.as_str() {
         "salt-call" => salt_call(rest),
+        "salt" => master_cli::salt(rest),
+        "salt-master" => master_cli::salt_master(rest),
+        "salt-minion" => master_cli::salt_minion(rest),
+        "salt-key" => master_cli::salt_key(rest),
+        "salt-run" => master_cli::salt_run(rest),
         other => {
             eprintln!("'{other}' is not available in this Halite build");
             2

@@ -80,7 +80,7 @@ fn tag_allowed(id: &str, tag: &str) -> bool {
 }
 
 fn minion_event(m: &Master, id: &str, load: &Map) -> Value {
-    let mut fire = |tag: &str, data: &Value| {
+    let fire = |tag: &str, data: &Value| {
         if tag_allowed(id, tag) {
             m.events.fire(tag, data);
         } else {

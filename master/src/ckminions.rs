@@ -48,3 +48,25 @@ pub fn check_minions(m: &Master, tgt: &Value, tgt_type: &str, delimiter: &str) -
         })
         .collect()
 }
+
+/// For a list target, the names that are not accepted minions (Salt reports them as
+/// `missing`, and the CLI prints them as not returning).
+pub fn missing(m: &Master, tgt: &Value, tgt_type: &str) -> Vec<String> {
+    if tgt_type != "list" {
+        return Vec::new();
+    }
+    let names: Vec<String> = match tgt {
+        Value::List(l) => l.iter().map(Value::py_str).collect(),
+        other => other
+            .py_str()
+            .split(',')
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect(),
+    };
+    let accepted = m.pki.list(KeyState::Accepted);
+    names
+        .into_iter()
+        .filter(|n| !accepted.contains(n))
+        .collect()
+}

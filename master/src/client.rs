@@ -18,6 +18,8 @@ pub struct Published {
     pub jid: Option<String>,
     /// The minions expected to answer.
     pub minions: Vec<String>,
+    /// Named minions (list targets) that are not accepted.
+    pub missing: Vec<String>,
 }
 
 /// One job to publish.
@@ -121,8 +123,17 @@ impl LocalClient {
             .and_then(Value::as_list)
             .map(|l| l.iter().map(Value::py_str).collect())
             .unwrap_or_default();
+        let missing = load
+            .get("missing")
+            .and_then(Value::as_list)
+            .map(|l| l.iter().map(Value::py_str).collect())
+            .unwrap_or_default();
         let jid = get_str(load, "jid").map(str::to_string);
-        Ok(Published { jid, minions })
+        Ok(Published {
+            jid,
+            minions,
+            missing,
+        })
     }
 
     /// Collect the returns of `jid` from `expected` minions, calling `on_return` with each
@@ -144,9 +155,9 @@ impl LocalClient {
         let mut deadline = Instant::now() + timeout;
         // Returns that landed before the subscription took effect are in the job cache.
         let jobs = crate::jobcache::JobCache::new(&self.cfg.path("cachedir"));
-        let mut catch_up = |pending: &mut BTreeSet<String>,
-                            seen: &mut BTreeSet<String>,
-                            on_return: &mut dyn FnMut(&str, &Map)| {
+        let catch_up = |pending: &mut BTreeSet<String>,
+                        seen: &mut BTreeSet<String>,
+                        on_return: &mut dyn FnMut(&str, &Map)| {
             for (id, ret, out) in jobs.returns(jid) {
                 if seen.insert(id.clone()) {
                     pending.remove(&id);

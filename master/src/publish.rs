@@ -42,7 +42,11 @@ pub fn handle(m: &Master, load: &Map) -> Value {
         .unwrap_or(":")
         .to_string();
     let minions = crate::ckminions::check_minions(m, tgt, &tgt_type, &delimiter);
-    if minions.is_empty() {
+    let missing: Vec<Value> = crate::ckminions::missing(m, tgt, &tgt_type)
+        .into_iter()
+        .map(Value::Str)
+        .collect();
+    if minions.is_empty() && missing.is_empty() {
         return Value::Map(map([
             ("enc", "clear".into()),
             (
@@ -91,7 +95,7 @@ pub fn handle(m: &Master, load: &Map) -> Value {
             ("fun", fun.clone()),
             ("arg", arg),
             ("minions", Value::List(minion_values.clone())),
-            ("missing", Value::List(vec![])),
+            ("missing", Value::List(missing.clone())),
         ]),
     );
     if let Err(e) = m.jobs.save_load(&jid, &pub_load, &minions) {
@@ -115,7 +119,7 @@ pub fn handle(m: &Master, load: &Map) -> Value {
             Value::Map(map([
                 ("jid", jid.into()),
                 ("minions", Value::List(minion_values)),
-                ("missing", Value::List(vec![])),
+                ("missing", Value::List(missing)),
             ])),
         ),
     ]))

@@ -251,3 +251,36 @@ impl Minion {
         m
     }
 }
+
+impl Minion {
+    /// A context whose `salt://` files come from `roots` (the master's fileserver for a
+    /// daemon job), with grains and pillar already known (computed once by the daemon,
+    /// fetched from the master).
+    pub fn with_sources(
+        cfg: MinionConfig,
+        roots: Arc<dyn FileClient>,
+        grains: Value,
+        pillar: Value,
+    ) -> Arc<Minion> {
+        let pillar_roots: Arc<dyn FileClient> =
+            Arc::new(LocalRoots::from_config(&cfg, "pillar_roots"));
+        let jinja = Jinja::new(roots.clone());
+        let pillar_jinja = Jinja::new(pillar_roots.clone());
+        let m = Minion {
+            cfg,
+            grains: OnceLock::new(),
+            pillar_override: None,
+            roots,
+            pillar_roots,
+            jinja,
+            pillar_jinja,
+            registry: Registry::new(),
+            pillar: OnceLock::new(),
+            shared: OnceLock::new(),
+            retcode: std::sync::atomic::AtomicI64::new(0),
+        };
+        let _ = m.grains.set(grains);
+        let _ = m.pillar.set((pillar, Vec::new()));
+        Arc::new(m)
+    }
+}

@@ -6,6 +6,7 @@
 pub mod caller;
 pub mod config;
 pub mod context;
+pub mod daemon;
 pub mod exec;
 pub mod ext_pillar;
 pub mod fileclient;

@@ -1,0 +1,363 @@
+//! Jobs: does a publication target this minion, run it on its own thread (the job's proc
+//! file under `<cachedir>/proc/<jid>` while it runs), and return the result with
+//! `_return`. The daemon-level `saltutil.*` functions live here.
+
+use super::Daemon;
+use crate::caller;
+use crate::daemon::remote::RemoteFiles;
+use halite_core::{Error, Map, Value};
+use halite_proto::envelope::{get_str, map};
+use halite_proto::msgpack;
+use std::sync::Arc;
+
+/// Salt's `asctime` for the start event ("Mon Nov 23 18:57:44 2026").
+pub fn asctime() -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0) as libc::time_t;
+    // SAFETY: localtime_r/asctime_r write only into the buffers we pass.
+    let mut tm: libc::tm = unsafe { std::mem::zeroed() };
+    let mut buf = [0 as libc::c_char; 64];
+    unsafe {
+        libc::localtime_r(&now, &mut tm);
+        libc::asctime_r(&tm, buf.as_mut_ptr());
+        std::ffi::CStr::from_ptr(buf.as_ptr())
+            .to_string_lossy()
+            .trim()
+            .to_string()
+    }
+}
+
+/// Does `load` target this minion (Salt's `_target_load`)?
+fn targeted(d: &Daemon, load: &Map) -> bool {
+    let (Some(tgt), Some(_), Some(_), Some(_)) = (
+        load.get("tgt"),
+        load.get("jid"),
+        load.get("fun"),
+        load.get("arg"),
+    ) else {
+        return false;
+    };
+    let tgt_type = get_str(load, "tgt_type").unwrap_or("glob");
+    let delimiter = get_str(load, "delimiter").unwrap_or(":");
+    let empty = Map::default();
+    let nodegroups = d
+        .cfg
+        .opts
+        .get("nodegroups")
+        .and_then(Value::as_map)
+        .unwrap_or(&empty);
+    let pillar = d.pillar.read().unwrap_or_else(|p| p.into_inner()).clone();
+    let data = halite_target::MinionData {
+        id: &d.chan.id,
+        grains: &d.grains,
+        pillar: &pillar,
+        nodegroups,
+    };
+    halite_target::matches(tgt, tgt_type, &data, delimiter).unwrap_or(false)
+}
+
+/// Handle one decrypted publication.
+pub fn handle_publication(d: &Arc<Daemon>, load: Map) {
+    if !targeted(d, &load) {
+        return;
+    }
+    let jid = get_str(&load, "jid").unwrap_or("").to_string();
+    if !d.first_time(&jid) {
+        tracing::debug!(jid, "a jid already seen: ignored");
+        return;
+    }
+    let fun = load.get("fun").map(Value::py_str).unwrap_or_default();
+    tracing::info!(jid, fun, "starting a job");
+    let d = d.clone();
+    let spawned = std::thread::Builder::new()
+        .name(format!("job-{jid}"))
+        .spawn(move || {
+            let ret = run_job(&d, &load);
+            send_return(&d, &load, ret);
+        });
+    if let Err(e) = spawned {
+        tracing::error!("could not start a job thread: {e}");
+    }
+}
+
+/// Salt's `load_args_and_kwargs`: `{"__kwarg__": True, …}` dicts and `k=v` strings become
+/// keyword arguments.
+pub fn split_args(arg: &Value) -> (Vec<Value>, Map) {
+    let mut args = Vec::new();
+    let mut kwargs = Map::default();
+    for a in arg.as_list().map(Vec::as_slice).unwrap_or(&[]) {
+        match a {
+            Value::Map(m) if m.get("__kwarg__").is_some_and(|v| v == &Value::Bool(true)) => {
+                for (k, v) in m {
+                    if k.as_str() != Some("__kwarg__") {
+                        kwargs.insert(k.clone(), v.clone());
+                    }
+                }
+            }
+            Value::Str(s) => {
+                let (more, kw) = crate::exec::parse_cli_args(std::slice::from_ref(s));
+                if kw.is_empty() {
+                    args.push(a.clone());
+                } else {
+                    drop(more);
+                    kwargs.extend(kw);
+                }
+            }
+            other => args.push(other.clone()),
+        }
+    }
+    (args, kwargs)
+}
+
+/// The return of one job: (return, retcode, outputter).
+struct JobRet {
+    ret: Value,
+    retcode: i64,
+    out: String,
+}
+
+fn failed(msg: String) -> JobRet {
+    JobRet {
+        ret: Value::Str(msg),
+        retcode: 1,
+        out: "nested".into(),
+    }
+}
+
+fn run_job(d: &Arc<Daemon>, load: &Map) -> JobRet {
+    let jid = get_str(load, "jid").unwrap_or("").to_string();
+    let proc_file = d.procdir.join(&jid);
+    let mut proc = load.clone();
+    proc.insert("pid".into(), Value::Int(i64::from(std::process::id())));
+    if halite_proto::jid::is_jid(&jid) || jid == "req" {
+        let _ = std::fs::write(&proc_file, msgpack::encode(&Value::Map(proc)));
+    }
+    let d2 = d.clone();
+    let load2 = load.clone();
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || call(&d2, &load2)));
+    let _ = std::fs::remove_file(&proc_file);
+    match r {
+        Ok(r) => r,
+        Err(p) => {
+            let msg = p
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_else(|| "panic".into());
+            tracing::error!(jid, "a job panicked: {msg}");
+            failed(format!("The minion function caused an exception: {msg}"))
+        }
+    }
+}
+
+fn proc_jobs(d: &Daemon) -> Vec<Value> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(&d.procdir)
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
+        if let Ok(b) = std::fs::read(e.path()) {
+            if let Ok(v) = msgpack::decode(&b) {
+                out.push(v);
+            }
+        }
+    }
+    out
+}
+
+fn daemon_function(d: &Arc<Daemon>, fun: &str, args: &[Value]) -> Option<JobRet> {
+    let ok = |ret: Value| {
+        Some(JobRet {
+            ret,
+            retcode: 0,
+            out: "nested".into(),
+        })
+    };
+    match fun {
+        "saltutil.find_job" => {
+            let jid = args.first().map(Value::py_str).unwrap_or_default();
+            let found = proc_jobs(d)
+                .into_iter()
+                .find(|j| j.get("jid").map(Value::py_str).as_deref() == Some(jid.as_str()));
+            ok(found.unwrap_or_else(|| Value::Map(Map::default())))
+        }
+        "saltutil.running" => ok(Value::List(proc_jobs(d))),
+        "saltutil.refresh_pillar" => ok(Value::Bool(d.refresh_pillar().is_ok())),
+        "saltutil.sync_all" => {
+            tracing::info!("saltutil.sync_all: Halite's modules are built in; nothing to sync");
+            let kinds = [
+                "clouds",
+                "beacons",
+                "modules",
+                "states",
+                "sdb",
+                "grains",
+                "renderers",
+                "returners",
+                "output",
+                "utils",
+                "log_handlers",
+                "executors",
+                "proxymodules",
+                "engines",
+                "thorium",
+                "serializers",
+                "matchers",
+                "wrapper",
+                "tops",
+            ];
+            ok(Value::Map(
+                kinds
+                    .iter()
+                    .map(|k| ((*k).into(), Value::List(vec![])))
+                    .collect(),
+            ))
+        }
+        f if f.starts_with("saltutil.sync_") => {
+            tracing::info!("{f}: Halite's modules are built in; nothing to sync");
+            ok(Value::List(vec![]))
+        }
+        _ => None,
+    }
+}
+
+fn call(d: &Arc<Daemon>, load: &Map) -> JobRet {
+    let fun = match load.get("fun") {
+        Some(Value::Str(f)) => f.clone(),
+        Some(Value::List(_)) => {
+            return failed("'multi-function jobs' is not available.".into());
+        }
+        _ => return failed("no function".into()),
+    };
+    let (args, mut kwargs) = split_args(load.get("arg").unwrap_or(&Value::Null));
+    if let Some(r) = daemon_function(d, &fun, &args) {
+        return r;
+    }
+    let mut cfg = d.cfg.clone();
+    if fun.starts_with("state.") {
+        for key in ["pillarenv", "saltenv"] {
+            if let Some(v) = kwargs.get(key).filter(|v| !v.is_null()) {
+                cfg.opts.insert(key.into(), v.clone());
+            }
+        }
+    }
+    let over = match kwargs.shift_remove("pillar") {
+        Some(Value::Map(m)) => Some(m),
+        Some(other) if !other.is_null() => {
+            kwargs.insert("pillar".into(), other);
+            None
+        }
+        _ => None,
+    };
+    // State runs fetch a fresh pillar, as Salt 3008 minions do.
+    let pillar = if fun.starts_with("state.") || fun.starts_with("pillar.") || over.is_some() {
+        match d.fetch_pillar(over.as_ref(), kwargs.get("pillarenv")) {
+            Ok(p) => {
+                if over.is_none() {
+                    *d.pillar.write().unwrap_or_else(|p| p.into_inner()) = p.clone();
+                }
+                p
+            }
+            Err(e) => return failed(format!("Pillar could not be fetched from the master: {e}")),
+        }
+    } else {
+        d.pillar.read().unwrap_or_else(|p| p.into_inner()).clone()
+    };
+    let cachedir =
+        std::path::PathBuf::from(cfg.str("cachedir").unwrap_or("/var/cache/salt/minion"));
+    let files = Arc::new(RemoteFiles::new(d.chan.clone(), cachedir));
+    let minion = crate::Minion::with_sources(cfg, files, d.grains.clone(), pillar);
+    for (k, v) in load {
+        if let Some(k) = k.as_str() {
+            if matches!(k, "jid" | "tgt" | "tgt_type" | "user" | "ret" | "fun") {
+                kwargs.insert(format!("__pub_{k}").into(), v.clone());
+            }
+        }
+    }
+    match caller::call(&minion, &fun, &args, &kwargs) {
+        Ok(outcome) => {
+            let mut retcode = outcome.retcode;
+            if retcode == 0 {
+                if let Value::Map(m) = &outcome.ret {
+                    if ["result", "success"]
+                        .iter()
+                        .any(|k| m.get(*k).is_some_and(|v| !v.is_truthy()))
+                    {
+                        retcode = 1;
+                    }
+                }
+            }
+            JobRet {
+                ret: outcome.ret,
+                retcode,
+                out: outcome.outputter.to_string(),
+            }
+        }
+        Err(Error::NotAvailable(f)) => failed(format!("'{f}' is not available.")),
+        Err(e) => failed(format!("ERROR: {e}")),
+    }
+}
+
+fn send_return(d: &Arc<Daemon>, load: &Map, r: JobRet) {
+    let jid = get_str(load, "jid").unwrap_or("req").to_string();
+    let fun = load.get("fun").cloned().unwrap_or(Value::Null);
+    let mut ret = map([
+        ("cmd", "_return".into()),
+        ("id", d.chan.id.clone().into()),
+        ("success", Value::Bool(r.retcode == 0)),
+        ("return", r.ret),
+        ("retcode", Value::Int(r.retcode)),
+        ("jid", jid.clone().into()),
+        ("fun", fun.clone()),
+        (
+            "fun_args",
+            load.get("arg").cloned().unwrap_or(Value::List(vec![])),
+        ),
+        ("out", r.out.into()),
+    ]);
+    for k in ["user", "master_id", "metadata"] {
+        if let Some(v) = load.get(k) {
+            ret.insert(k.into(), v.clone());
+        }
+    }
+    if let Err(e) = d.chan.request(&ret) {
+        tracing::error!(jid, "could not return the job: {e}");
+    } else {
+        tracing::info!(jid, fun = %fun.py_str(), "returned a job");
+    }
+}
+
+/// Run a function locally on behalf of the minion itself (schedule, startup states) and
+/// return it to the master with a master-allocated jid.
+pub fn run_local(d: &Arc<Daemon>, fun: &str, arg: Vec<Value>) {
+    let jid = halite_proto::jid::gen_jid();
+    let load = map([
+        ("fun", fun.into()),
+        ("arg", Value::List(arg)),
+        ("jid", jid.into()),
+        ("tgt", d.chan.id.clone().into()),
+        ("tgt_type", "glob".into()),
+    ]);
+    let r = run_job(d, &load);
+    let mut load = load;
+    load.insert("jid".into(), "req".into());
+    send_return(d, &load, r);
+}
+
+/// `startup_states`: `highstate`, `sls` (with `sls_list`) or `top` (with `top_file`).
+pub fn startup_states(d: &Arc<Daemon>) {
+    let Some(kind) = d.cfg.str("startup_states").map(str::to_string) else {
+        return;
+    };
+    let arg = |k: &str| d.cfg.opts.get(k).cloned().unwrap_or(Value::Null);
+    match kind.as_str() {
+        "" => {}
+        "highstate" => run_local(d, "state.highstate", vec![]),
+        "sls" => run_local(d, "state.sls", vec![arg("sls_list")]),
+        "top" => run_local(d, "state.top", vec![arg("top_file")]),
+        other => tracing::warn!("startup_states: unknown value {other:?}"),
+    }
+}

@@ -1,0 +1,215 @@
+//! `salt-minion`: sign in to the master (waiting while the key is pending), subscribe to
+//! its publications, run the jobs that target this minion (each on its own thread; a panic
+//! is a failed return), return the results, and run the `schedule:` and `startup_states`.
+
+pub mod auth;
+pub mod channel;
+pub mod jobs;
+pub mod remote;
+pub mod schedule;
+
+use auth::{Keys, SignIn};
+use channel::Channel;
+use halite_core::config::MinionConfig;
+use halite_core::{Map, Value};
+use halite_proto::envelope::map;
+use halite_proto::transport::{tcp_endpoint, Keepalive, Subscriber};
+use std::collections::VecDeque;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+
+/// The running minion.
+pub struct Daemon {
+    /// The configuration.
+    pub cfg: MinionConfig,
+    /// The channel to the master.
+    pub chan: Arc<Channel>,
+    /// Grains, computed once at start.
+    pub grains: Value,
+    /// The last pillar the master compiled for this minion.
+    pub pillar: RwLock<Value>,
+    seen: Mutex<VecDeque<String>>,
+    /// `<cachedir>/proc`: one file per running job.
+    pub procdir: PathBuf,
+}
+
+fn opt_int(cfg: &MinionConfig, key: &str, default: i64) -> i64 {
+    match cfg.opts.get(key) {
+        Some(Value::Int(i)) => *i,
+        Some(Value::Float(f)) => *f as i64,
+        Some(Value::Str(s)) => s.trim().parse().unwrap_or(default),
+        _ => default,
+    }
+}
+
+fn keepalive(cfg: &MinionConfig) -> Keepalive {
+    Keepalive {
+        enabled: cfg.opts.get("tcp_keepalive").is_none_or(Value::is_truthy),
+        idle: opt_int(cfg, "tcp_keepalive_idle", 300) as i32,
+        cnt: opt_int(cfg, "tcp_keepalive_cnt", -1) as i32,
+        intvl: opt_int(cfg, "tcp_keepalive_intvl", -1) as i32,
+    }
+}
+
+impl Daemon {
+    /// Fetch this minion's pillar from the master (with call-time `pillar=` data).
+    pub fn fetch_pillar(
+        &self,
+        over: Option<&Map>,
+        pillarenv: Option<&Value>,
+    ) -> Result<Value, String> {
+        let mut load = map([
+            ("cmd", "_pillar".into()),
+            ("id", self.chan.id.clone().into()),
+            ("grains", self.grains.clone()),
+            (
+                "saltenv",
+                self.cfg.opts.get("saltenv").cloned().unwrap_or(Value::Null),
+            ),
+            (
+                "pillarenv",
+                pillarenv
+                    .cloned()
+                    .or_else(|| self.cfg.opts.get("pillarenv").cloned())
+                    .unwrap_or(Value::Null),
+            ),
+            ("ver", "2".into()),
+        ]);
+        load.insert(
+            "pillar_override".into(),
+            Value::Map(over.cloned().unwrap_or_default()),
+        );
+        load.insert("extra_minion_data".into(), Value::Map(Map::default()));
+        self.chan.request(&load).map_err(|e| e.to_string())
+    }
+
+    /// Fetch the pillar again and keep it for targeting.
+    pub fn refresh_pillar(&self) -> Result<(), String> {
+        let p = self.fetch_pillar(None, None)?;
+        *self.pillar.write().unwrap_or_else(|p| p.into_inner()) = p;
+        Ok(())
+    }
+
+    /// Has this jid been seen (Salt's `jid_queue`, the last 100)?
+    fn first_time(&self, jid: &str) -> bool {
+        let mut q = self.seen.lock().unwrap_or_else(|p| p.into_inner());
+        if q.iter().any(|j| j == jid) {
+            return false;
+        }
+        q.push_back(jid.to_string());
+        while q.len() > 100 {
+            q.pop_front();
+        }
+        true
+    }
+
+    /// Fire an event to the master (`_minion_event`).
+    pub fn fire_master(&self, tag: &str, data: Value) {
+        let load = map([
+            ("cmd", "_minion_event".into()),
+            ("id", self.chan.id.clone().into()),
+            ("pretag", Value::Null),
+            ("data", data),
+            ("tag", tag.into()),
+        ]);
+        if let Err(e) = self.chan.request(&load) {
+            tracing::warn!(tag, "could not fire an event to the master: {e}");
+        }
+    }
+}
+
+/// Sign in, waiting `acceptance_wait_time` (growing to `acceptance_wait_time_max`) while the
+/// key is pending. A rejected key ends the minion unless `rejected_retry` is set.
+fn sign_in_until_accepted(cfg: &MinionConfig, chan: &Channel) -> Result<(), String> {
+    let mut wait = opt_int(cfg, "acceptance_wait_time", 10).max(1) as u64;
+    let max = opt_int(cfg, "acceptance_wait_time_max", 0).max(0) as u64;
+    loop {
+        match chan.authenticate() {
+            Ok(SignIn::Accepted(_)) => return Ok(()),
+            Ok(SignIn::Pending) => tracing::warn!(
+                "Waiting {wait} seconds before retry: the salt master has cached the public key of this minion; it needs to be accepted"
+            ),
+            Ok(SignIn::Rejected) if !cfg.flag("rejected_retry") => {
+                return Err("The Salt Master has rejected this minion's public key! To repair this issue, delete the public key for this minion on the Salt Master and restart this minion. Or restart the Salt Master in open mode to clean out the keys. The Salt Minion will now exit.".into())
+            }
+            Ok(SignIn::Rejected) => tracing::warn!("the master rejected this minion's key; retrying"),
+            Ok(SignIn::Full) => tracing::warn!("the master is full; retrying"),
+            Err(e) => tracing::warn!("authentication failed: {e}; retrying"),
+        }
+        std::thread::sleep(Duration::from_secs(wait));
+        if max > wait {
+            wait = (wait * 2).min(max);
+        }
+    }
+}
+
+/// Run the minion until it is killed.
+pub fn run(cfg: MinionConfig) -> Result<(), String> {
+    let id = cfg.id().to_string();
+    let pki = PathBuf::from(cfg.str("pki_dir").unwrap_or("/etc/salt/pki/minion"));
+    let keys = Keys::load_or_generate(&pki, opt_int(&cfg, "keysize", 2048) as u32)?;
+    let master = cfg.str("master").unwrap_or("salt").to_string();
+    let ka = keepalive(&cfg);
+    let ctx = zmq::Context::new();
+    let ret_ep = tcp_endpoint(&master, opt_int(&cfg, "master_port", 4506) as u16);
+    let pub_ep = tcp_endpoint(&master, opt_int(&cfg, "publish_port", 4505) as u16);
+    let timeout = Duration::from_secs(opt_int(&cfg, "auth_timeout", 60).clamp(5, 600) as u64);
+    let chan = Arc::new(Channel::new(&ctx, ret_ep, id.clone(), keys, timeout, ka));
+    let cachedir = PathBuf::from(cfg.str("cachedir").unwrap_or("/var/cache/salt/minion"));
+    let procdir = cachedir.join("proc");
+    std::fs::create_dir_all(&procdir).map_err(|e| format!("{}: {e}", procdir.display()))?;
+    for e in std::fs::read_dir(&procdir).into_iter().flatten().flatten() {
+        let _ = std::fs::remove_file(e.path());
+    }
+    // Subscribe before signing in so no publication after acceptance is missed.
+    let sub = Subscriber::connect(
+        &ctx,
+        &pub_ep,
+        &id,
+        opt_int(&cfg, "recon_default", 1000) as i32,
+        opt_int(&cfg, "recon_max", 10000) as i32,
+        cfg.opts.get("recon_randomize").is_none_or(Value::is_truthy),
+        ka,
+    )
+    .map_err(|e| e.to_string())?;
+    sign_in_until_accepted(&cfg, &chan)?;
+    let grains = Value::Map(crate::grains::core_grains(&cfg.opts));
+    let d = Arc::new(Daemon {
+        cfg,
+        chan,
+        grains,
+        pillar: RwLock::new(Value::Map(Map::default())),
+        seen: Mutex::new(VecDeque::new()),
+        procdir,
+    });
+    if let Err(e) = d.refresh_pillar() {
+        tracing::warn!("could not fetch the pillar: {e}");
+    }
+    let started = format!("Minion {id} started at {}", jobs::asctime());
+    d.fire_master(
+        &format!("salt/minion/{id}/start"),
+        Value::Str(started.clone()),
+    );
+    d.fire_master("minion_start", Value::Str(started));
+    tracing::info!(minion = %id, "salt-minion is up");
+    jobs::startup_states(&d);
+    schedule::start(&d);
+    let verify = d.cfg.flag("sign_pub_messages");
+    loop {
+        let frame = match sub.recv(Duration::from_secs(1)) {
+            Ok(Some(f)) => f,
+            Ok(None) => continue,
+            Err(e) => {
+                tracing::warn!("publication socket: {e}");
+                std::thread::sleep(Duration::from_millis(200));
+                continue;
+            }
+        };
+        match d.chan.open_publication(&frame, verify) {
+            Ok(Some(load)) => jobs::handle_publication(&d, load),
+            Ok(None) => {}
+            Err(e) => tracing::warn!("dropped a publication: {e}"),
+        }
+    }
+}
