@@ -422,7 +422,7 @@ impl Run<'_> {
 
     /// Publish, print returns as they come (or all at once with `--static`); the exit code.
     fn once(&self, job: Job, only: Option<&[String]>) -> i32 {
-        let listener = match self.client.listen() {
+        let mut listener = match self.client.listen() {
             Ok(l) => l,
             Err(e) => {
                 eprintln!("ERROR: {e}");
@@ -455,7 +455,7 @@ impl Run<'_> {
         let mut all = Map::default();
         let mut static_out: Option<String> = None;
         let missing = self.client.collect(
-            &listener,
+            &mut listener,
             &jid,
             &published.minions,
             self.timeout,
@@ -521,7 +521,7 @@ impl Run<'_> {
         let mut probe = job.clone();
         probe.fun = "test.ping".into();
         probe.arg = vec![];
-        let listener = match self.client.listen() {
+        let mut listener = match self.client.listen() {
             Ok(l) => l,
             Err(e) => {
                 eprintln!("ERROR: {e}");
@@ -542,7 +542,7 @@ impl Run<'_> {
         };
         let mut up: Vec<String> = Vec::new();
         self.client.collect(
-            &listener,
+            &mut listener,
             &jid,
             &published.minions,
             self.timeout,

@@ -18,7 +18,7 @@ fn status(cfg: &MasterConfig, timeout: Option<u64>) -> Result<(Vec<String>, Vec<
         return Ok((vec![], vec![]));
     }
     let client = LocalClient::new(cfg.clone())?;
-    let listener = client.listen()?;
+    let mut listener = client.listen()?;
     let job = Job {
         tgt: "*".into(),
         tgt_type: "glob".into(),
@@ -31,7 +31,7 @@ fn status(cfg: &MasterConfig, timeout: Option<u64>) -> Result<(Vec<String>, Vec<
     let mut up = Vec::new();
     if let Some(jid) = p.jid {
         let t = Duration::from_secs(timeout.unwrap_or_else(|| cfg.int("timeout", 5).max(1) as u64));
-        client.collect(&listener, &jid, &p.minions, t, &mut |id, _| {
+        client.collect(&mut listener, &jid, &p.minions, t, &mut |id, _| {
             up.push(id.to_string())
         });
     }

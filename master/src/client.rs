@@ -39,10 +39,17 @@ pub struct Job {
     pub kwargs: Map,
 }
 
+/// The file holding the key local CLIs publish with: `.<user>_key` for the master's
+/// `user` (`.root_key` by default), as Salt names it.
+pub fn key_file_name(cfg: &MasterConfig) -> String {
+    format!(".{}_key", cfg.str("user").unwrap_or("root"))
+}
+
 /// The client.
 pub struct LocalClient {
     cfg: MasterConfig,
-    ctx: zmq::Context,
+    /// Kept alive for the request socket's lifetime.
+    _ctx: zmq::Context,
     req: std::sync::Mutex<ReqClient>,
     root_key: String,
 }
@@ -50,7 +57,7 @@ pub struct LocalClient {
 impl LocalClient {
     /// A client for the master configured by `cfg` (reads `<cachedir>/.root_key`).
     pub fn new(cfg: MasterConfig) -> Result<LocalClient, String> {
-        let key_path = cfg.path("cachedir").join(".root_key");
+        let key_path = cfg.path("cachedir").join(key_file_name(&cfg));
         let root_key = std::fs::read_to_string(&key_path).map_err(|e| {
             format!(
                 "cannot read {}: {e} (is the master running, and are you its user?)",
@@ -66,7 +73,7 @@ impl LocalClient {
         let req = ReqClient::new(&ctx, &tcp_endpoint(&host, port), Keepalive::default());
         Ok(LocalClient {
             cfg,
-            ctx,
+            _ctx: ctx,
             req: std::sync::Mutex::new(req),
             root_key: root_key.trim().to_string(),
         })
@@ -79,7 +86,7 @@ impl LocalClient {
 
     /// Subscribe to job events (before publishing, so no return is missed).
     pub fn listen(&self) -> Result<Listener, String> {
-        Listener::connect(&self.ctx, &self.cfg.path("sock_dir"), "salt/job/")
+        Listener::connect(&self.cfg.path("sock_dir"), "salt/job/")
     }
 
     /// Publish `job`.
@@ -142,7 +149,7 @@ impl LocalClient {
     /// running the job. Returns the minions that never answered.
     pub fn collect(
         &self,
-        listener: &Listener,
+        listener: &mut Listener,
         jid: &str,
         expected: &[String],
         timeout: Duration,

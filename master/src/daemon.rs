@@ -19,12 +19,16 @@ pub fn setup(cfg: MasterConfig, ctx: &zmq::Context) -> Result<Arc<Master>, Strin
     let pub_text = pki
         .master_pub_text()
         .map_err(|e| format!("master.pub: {e}"))?;
+    // The key local CLIs publish with, as `.<user>_key` (Salt's `get_master_key`).
     let root_key = halite_proto::crypto::new_key_string();
-    write_private(&cachedir.join(".root_key"), root_key.as_bytes(), 0o400)
-        .map_err(|e| format!(".root_key: {e}"))?;
+    let key_file = cachedir.join(crate::client::key_file_name(&cfg));
+    let _ = std::fs::remove_file(&key_file);
+    write_private(&key_file, root_key.as_bytes(), 0o400)
+        .map_err(|e| format!("{}: {e}", key_file.display()))?;
     let secrets =
         crate::secrets::Secrets::new(&cachedir, cfg.int("publish_session", 86400) as u64)?;
-    let events = crate::events::EventBus::bind(ctx, &cfg.path("sock_dir"))?;
+    let events = crate::events::EventBus::bind(&cfg.path("sock_dir"))?;
+    publish_pull_marker(&cfg.path("sock_dir"))?;
     let interface = cfg.str("interface").unwrap_or("0.0.0.0").to_string();
     let pub_ep = tcp_endpoint(&interface, cfg.int("publish_port", 4505) as u16);
     let publisher =
@@ -43,6 +47,27 @@ pub fn setup(cfg: MasterConfig, ctx: &zmq::Context) -> Result<Arc<Master>, Strin
         root_key,
         last_jid: Mutex::new(String::new()),
     }))
+}
+
+/// Salt's `LocalClient` checks that `<sock_dir>/publish_pull.ipc` exists before it
+/// publishes (in Salt it is the socket workers hand publications to the publisher through).
+/// Halite's workers publish in-process, so the socket is bound for that check only: it
+/// accepts connections and closes them.
+fn publish_pull_marker(sock_dir: &std::path::Path) -> Result<(), String> {
+    let p = sock_dir.join("publish_pull.ipc");
+    let _ = std::fs::remove_file(&p);
+    let l = std::os::unix::net::UnixListener::bind(&p)
+        .map_err(|e| format!("binding {}: {e}", p.display()))?;
+    let _ = std::fs::set_permissions(&p, std::os::unix::fs::PermissionsExt::from_mode(0o600));
+    std::thread::Builder::new()
+        .name("publish-pull".into())
+        .spawn(move || {
+            for c in l.incoming() {
+                drop(c);
+            }
+        })
+        .map_err(|e| e.to_string())?;
+    Ok(())
 }
 
 fn maintenance(m: Arc<Master>) {

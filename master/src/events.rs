@@ -1,24 +1,29 @@
-//! The master event bus: every event (`salt/auth`, `salt/job/<jid>/new`,
-//! `salt/job/<jid>/ret/<id>`, minion events) is published on a local ZeroMQ PUB socket at
-//! `ipc://<sock_dir>/master_event_pub.ipc`, one frame each in Salt's event packing:
-//! `tag` `"\n\n"` msgpack(data with `_stamp`). The CLIs subscribe by tag prefix.
+//! The master event bus, wire-compatible with Salt's: a Unix socket at
+//! `<sock_dir>/master_event_pub.ipc` (0600) where every subscriber receives a stream of
+//! msgpack frames `{"head": {}, "body": <event>}`, each event packed as Salt packs it:
+//! `tag` `"\n\n"` msgpack(data with `_stamp`). So a real `salt` CLI, or Halite's, can
+//! watch `salt/job/<jid>/ret/<id>` and every other event (`salt/auth`, minion events).
+//! Publishing never blocks: events go through a bounded queue to a writer thread, and a
+//! subscriber that cannot keep up is dropped.
 
 use halite_core::{Map, Value};
 use halite_proto::msgpack;
-use std::path::Path;
-use std::sync::Mutex;
+use std::io::{Read, Write};
+use std::os::unix::net::{UnixListener, UnixStream};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 /// Salt's separator between an event's tag and its packed data.
 pub const TAGEND: &[u8] = b"\n\n";
 
-/// The event bus.
-pub struct EventBus {
-    sock: Mutex<zmq::Socket>,
-}
+/// The most bytes a subscriber buffers for one frame (a lying or corrupt stream ends it).
+const MAX_FRAME: usize = 64 << 20;
 
-/// The ipc endpoint of the bus under `sock_dir`.
-pub fn endpoint(sock_dir: &Path) -> String {
-    format!("ipc://{}", sock_dir.join("master_event_pub.ipc").display())
+/// The path of the bus under `sock_dir`.
+pub fn path(sock_dir: &Path) -> PathBuf {
+    sock_dir.join("master_event_pub.ipc")
 }
 
 /// The `_stamp` Salt adds: UTC ISO 8601 with microseconds.
@@ -44,7 +49,7 @@ pub fn stamp() -> String {
     )
 }
 
-/// Pack one event.
+/// Pack one event as Salt's `SaltEvent.pack` does.
 pub fn pack(tag: &str, data: &Value) -> Vec<u8> {
     let data = match data {
         Value::Map(m) => {
@@ -56,42 +61,87 @@ pub fn pack(tag: &str, data: &Value) -> Vec<u8> {
     };
     let mut out = tag.as_bytes().to_vec();
     out.extend_from_slice(TAGEND);
-    out.extend_from_slice(&msgpack::encode(&data));
+    out.extend_from_slice(&msgpack::encode_bin_type(&data));
     out
 }
 
 /// Split a packed event into its tag and data.
-pub fn unpack(frame: &[u8]) -> Option<(String, Value)> {
-    let at = frame.windows(2).position(|w| w == TAGEND)?;
-    let tag = std::str::from_utf8(&frame[..at]).ok()?.to_string();
-    let data = msgpack::decode(&frame[at + 2..]).ok()?;
+pub fn unpack(event: &[u8]) -> Option<(String, Value)> {
+    let at = event.windows(2).position(|w| w == TAGEND)?;
+    let tag = std::str::from_utf8(&event[..at]).ok()?.to_string();
+    let data = msgpack::decode(&event[at + 2..]).ok()?;
     Some((tag, data))
 }
 
+/// The frame a subscriber reads: `{"head": {}, "body": event}`.
+fn frame(event: Vec<u8>) -> Vec<u8> {
+    let mut m = Map::default();
+    m.insert("head".into(), Value::Map(Map::default()));
+    m.insert("body".into(), Value::Bytes(event));
+    msgpack::encode_bin_type(&Value::Map(m))
+}
+
+/// The event bus.
+pub struct EventBus {
+    queue: SyncSender<Vec<u8>>,
+}
+
+fn writer(rx: Receiver<Vec<u8>>, clients: Arc<Mutex<Vec<UnixStream>>>) {
+    for f in rx {
+        let mut cs = clients.lock().unwrap_or_else(|p| p.into_inner());
+        cs.retain_mut(|c| match c.write_all(&f) {
+            Ok(()) => true,
+            Err(e) => {
+                tracing::debug!("an event subscriber left: {e}");
+                false
+            }
+        });
+    }
+}
+
 impl EventBus {
-    /// Bind the bus under `sock_dir` (0700).
-    pub fn bind(ctx: &zmq::Context, sock_dir: &Path) -> Result<EventBus, String> {
+    /// Bind the bus under `sock_dir` (directory 0700, socket 0600).
+    pub fn bind(sock_dir: &Path) -> Result<EventBus, String> {
         std::fs::create_dir_all(sock_dir).map_err(|e| format!("{}: {e}", sock_dir.display()))?;
         let _ = std::fs::set_permissions(
             sock_dir,
             std::os::unix::fs::PermissionsExt::from_mode(0o700),
         );
-        let ep = endpoint(sock_dir);
-        let s = ctx.socket(zmq::PUB).map_err(|e| format!("{ep}: {e}"))?;
-        s.set_sndhwm(10_000).map_err(|e| format!("{ep}: {e}"))?;
-        s.set_linger(100).map_err(|e| format!("{ep}: {e}"))?;
-        s.bind(&ep).map_err(|e| format!("binding {ep}: {e}"))?;
-        Ok(EventBus {
-            sock: Mutex::new(s),
-        })
+        let p = path(sock_dir);
+        let _ = std::fs::remove_file(&p);
+        let listener =
+            UnixListener::bind(&p).map_err(|e| format!("binding {}: {e}", p.display()))?;
+        let _ = std::fs::set_permissions(&p, std::os::unix::fs::PermissionsExt::from_mode(0o600));
+        let clients: Arc<Mutex<Vec<UnixStream>>> = Arc::new(Mutex::new(Vec::new()));
+        let (tx, rx) = sync_channel::<Vec<u8>>(10_000);
+        {
+            let clients = clients.clone();
+            std::thread::Builder::new()
+                .name("event-writer".into())
+                .spawn(move || writer(rx, clients))
+                .map_err(|e| e.to_string())?;
+        }
+        std::thread::Builder::new()
+            .name("event-accept".into())
+            .spawn(move || {
+                for c in listener.incoming().flatten() {
+                    // A subscriber that stalls for a second is dropped, never waited on.
+                    let _ = c.set_write_timeout(Some(Duration::from_secs(1)));
+                    clients.lock().unwrap_or_else(|p| p.into_inner()).push(c);
+                }
+            })
+            .map_err(|e| e.to_string())?;
+        Ok(EventBus { queue: tx })
     }
 
     /// Fire one event.
     pub fn fire(&self, tag: &str, data: &Value) {
-        let frame = pack(tag, data);
-        let s = self.sock.lock().unwrap_or_else(|p| p.into_inner());
-        if let Err(e) = s.send(frame, zmq::DONTWAIT) {
-            tracing::warn!(tag, "event not delivered: {e}");
+        match self.queue.try_send(frame(pack(tag, data))) {
+            Ok(()) => {}
+            Err(TrySendError::Full(_)) => {
+                tracing::warn!(tag, "event bus queue full: event dropped")
+            }
+            Err(TrySendError::Disconnected(_)) => tracing::warn!(tag, "event bus is down"),
         }
     }
 
@@ -101,29 +151,84 @@ impl EventBus {
     }
 }
 
-/// A subscriber to the bus, for the CLIs.
+/// A subscriber to the bus, for the CLIs: events whose tag starts with a prefix.
 pub struct Listener {
-    sock: zmq::Socket,
+    sock: UnixStream,
+    buf: Vec<u8>,
+    prefix: String,
 }
 
 impl Listener {
-    /// Subscribe to tags starting with `prefix`.
-    pub fn connect(ctx: &zmq::Context, sock_dir: &Path, prefix: &str) -> Result<Listener, String> {
-        let ep = endpoint(sock_dir);
-        let s = ctx.socket(zmq::SUB).map_err(|e| format!("{ep}: {e}"))?;
-        s.set_subscribe(prefix.as_bytes())
-            .map_err(|e| format!("{ep}: {e}"))?;
-        s.set_linger(0).map_err(|e| format!("{ep}: {e}"))?;
-        s.connect(&ep)
-            .map_err(|e| format!("connecting {ep}: {e}"))?;
-        Ok(Listener { sock: s })
+    /// Connect to the bus of the master whose `sock_dir` is given.
+    pub fn connect(sock_dir: &Path, prefix: &str) -> Result<Listener, String> {
+        let p = path(sock_dir);
+        let sock = UnixStream::connect(&p).map_err(|e| {
+            format!(
+                "cannot connect to the master's event bus {}: {e} (is the master running?)",
+                p.display()
+            )
+        })?;
+        Ok(Listener {
+            sock,
+            buf: Vec::new(),
+            prefix: prefix.to_string(),
+        })
     }
 
-    /// The next event within `timeout`.
-    pub fn next(&self, timeout: std::time::Duration) -> Option<(String, Value)> {
-        match self.sock.poll(zmq::POLLIN, timeout.as_millis() as i64) {
-            Ok(n) if n > 0 => self.sock.recv_bytes(0).ok().and_then(|b| unpack(&b)),
-            _ => None,
+    fn take_frame(&mut self) -> Option<Option<(String, Value)>> {
+        match msgpack::decode_prefix(&self.buf) {
+            Ok(Some((v, used))) => {
+                self.buf.drain(..used);
+                let body = match v.get("body") {
+                    Some(Value::Bytes(b)) => b.clone(),
+                    Some(Value::Str(s)) => s.as_bytes().to_vec(),
+                    _ => return Some(None),
+                };
+                Some(unpack(&body).filter(|(t, _)| t.starts_with(&self.prefix)))
+            }
+            Ok(None) => None,
+            Err(_) => {
+                self.buf.clear();
+                None
+            }
+        }
+    }
+
+    /// The next matching event within `timeout`.
+    pub fn next(&mut self, timeout: Duration) -> Option<(String, Value)> {
+        let deadline = std::time::Instant::now() + timeout;
+        loop {
+            while let Some(f) = self.take_frame() {
+                if f.is_some() {
+                    return f;
+                }
+            }
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            if left.is_zero() {
+                return None;
+            }
+            let _ = self
+                .sock
+                .set_read_timeout(Some(left.max(Duration::from_millis(1))));
+            let mut chunk = [0u8; 65536];
+            match self.sock.read(&mut chunk) {
+                Ok(0) => return None,
+                Ok(n) => {
+                    if self.buf.len() + n > MAX_FRAME {
+                        self.buf.clear();
+                    }
+                    self.buf.extend_from_slice(&chunk[..n]);
+                }
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                    ) =>
+                {
+                    return None
+                }
+                Err(_) => return None,
+            }
         }
     }
 }

@@ -32,8 +32,27 @@ pub enum DecodeError {
 /// Encode a value as Salt does (`salt.payload.dumps`).
 pub fn encode(v: &Value) -> Vec<u8> {
     let mut out = Vec::with_capacity(64);
-    write(&mut out, v);
+    write(&mut out, v, false);
     out
+}
+
+/// Encode with msgpack's bin type for bytes (`use_bin_type=True`), as Salt packs its
+/// event bus frames.
+pub fn encode_bin_type(v: &Value) -> Vec<u8> {
+    let mut out = Vec::with_capacity(64);
+    write(&mut out, v, true);
+    out
+}
+
+/// Decode the first document of a stream: `Ok(None)` when `buf` does not hold a whole
+/// one yet; otherwise the value and the bytes it took.
+pub fn decode_prefix(buf: &[u8]) -> Result<Option<(Value, usize)>, DecodeError> {
+    let mut r = Reader { buf, pos: 0 };
+    match r.value(0) {
+        Ok(v) => Ok(Some((v, r.pos))),
+        Err(DecodeError::Truncated) => Ok(None),
+        Err(e) => Err(e),
+    }
 }
 
 /// Salt packs with `use_bin_type=False`, the old msgpack "raw" family: fixstr, then str16
@@ -52,7 +71,7 @@ fn write_raw_str(out: &mut Vec<u8>, b: &[u8]) {
     out.extend_from_slice(b);
 }
 
-fn write(out: &mut Vec<u8>, v: &Value) {
+fn write(out: &mut Vec<u8>, v: &Value, bin: bool) {
     match v {
         Value::Null => rmp::encode::write_nil(out).unwrap_or(()),
         Value::Bool(b) => rmp::encode::write_bool(out, *b).unwrap_or(()),
@@ -66,18 +85,22 @@ fn write(out: &mut Vec<u8>, v: &Value) {
             let _ = rmp::encode::write_f64(out, *f);
         }
         Value::Str(s) => write_raw_str(out, s.as_bytes()),
+        Value::Bytes(b) if bin => {
+            let _ = rmp::encode::write_bin_len(out, b.len() as u32);
+            out.extend_from_slice(b);
+        }
         Value::Bytes(b) => write_raw_str(out, b),
         Value::List(l) => {
             let _ = rmp::encode::write_array_len(out, l.len() as u32);
             for x in l {
-                write(out, x);
+                write(out, x, bin);
             }
         }
         Value::Map(m) => {
             let _ = rmp::encode::write_map_len(out, m.len() as u32);
             for (k, x) in m {
-                write(out, k);
-                write(out, x);
+                write(out, k, bin);
+                write(out, x, bin);
             }
         }
     }

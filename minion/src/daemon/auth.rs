@@ -172,10 +172,15 @@ pub fn sign_in(
         let mp = master_pub.clone().ok_or("no master key")?;
         creds = Some(extract(&inner, keys, &mp, &token, sent_token)?);
     }
-    let mp = master_pub.ok_or("the master sent no key and none is cached")?;
-    let sig = get_bytes(&reply, "sig").ok_or("auth reply without sig")?;
-    if !mp.verify(SigAlgo::Pkcs1v15Sha1, body, sig) {
-        return Err("Invalid signature on the master's auth reply".into());
+    // Without a cached master key (first contact, key still pending) there is nothing to
+    // verify the wrapper with, as in Salt; such a reply can only say pending or rejected.
+    if let Some(mp) = &master_pub {
+        let sig = get_bytes(&reply, "sig").ok_or("auth reply without sig")?;
+        if !mp.verify(SigAlgo::Pkcs1v15Sha1, body, sig) {
+            return Err("Invalid signature on the master's auth reply".into());
+        }
+    } else if creds.is_some() {
+        return Err("the master sent secrets without its key".into());
     }
     if get_str(&inner, "nonce") != Some(nonce.as_str()) {
         return Err("Invalid nonce in the master's auth reply".into());
