@@ -86,11 +86,14 @@ fn value(args: &[String], i: &mut usize, long: &[&str], short: Option<char>) -> 
     None
 }
 
+/// A command's own options: consumes `args[*i]` (and maybe more), `Ok(false)` if not its.
+type ExtraOptions<'a> = dyn FnMut(&[String], &mut usize) -> Result<bool, String> + 'a;
+
 /// Parse the options shared by all master commands; unrecognised words are returned.
 fn common(
     args: &[String],
     c: &mut Common,
-    extra: &mut dyn FnMut(&[String], &mut usize) -> Result<bool, String>,
+    extra: &mut ExtraOptions,
 ) -> Result<Vec<String>, String> {
     c.config_dir = "/etc/salt".into();
     let mut rest = Vec::new();
@@ -115,7 +118,6 @@ fn common(
             c.color = Some(true);
         } else if a == "-y" || a == "--yes" {
             c.yes = true;
-        } else if a == "-d" && false {
         } else if extra(args, &mut i)? {
         } else if a.starts_with('-') && a.len() > 1 && a != "-" {
             return Err(format!("no such option: {a}"));
@@ -595,10 +597,8 @@ pub fn salt_key(args: Vec<String>) -> i32 {
                     Some(("print", Some(v)))
                 } else if let Some(v) = value(a, i, &["--finger"], Some('f')) {
                     Some(("finger", Some(v)))
-                } else if let Some(v) = value(a, i, &["--list"], Some('l')) {
-                    Some(("list_state", Some(v)))
                 } else {
-                    None
+                    value(a, i, &["--list"], Some('l')).map(|v| ("list_state", Some(v)))
                 }
             }
         };

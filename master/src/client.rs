@@ -209,7 +209,11 @@ impl LocalClient {
                 }
                 continue;
             }
-            let Some((tag, data)) = listener.next(until - now) else {
+            // Wait in short slices and look in the job cache between them: a return
+            // fired before the bus registered this subscriber is only there.
+            let slice = (until - now).min(Duration::from_millis(250));
+            let Some((tag, data)) = listener.next(slice) else {
+                catch_up(&mut pending, &mut seen, on_return);
                 continue;
             };
             let Some(rest) = tag.strip_prefix("salt/job/") else {

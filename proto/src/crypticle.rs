@@ -108,7 +108,8 @@ impl Crypticle {
     /// Check the HMAC (in constant time) and decrypt. Like Salt, the padding length is
     /// taken from the last byte without checking the padding bytes themselves.
     pub fn decrypt(&self, data: &[u8]) -> Result<Vec<u8>, CryptoError> {
-        if data.len() < IV_LEN + 16 + MAC_LEN || (data.len() - IV_LEN - MAC_LEN) % 16 != 0 {
+        if data.len() < IV_LEN + 16 + MAC_LEN || !(data.len() - IV_LEN - MAC_LEN).is_multiple_of(16)
+        {
             return Err(CryptoError::Hmac);
         }
         let (body, mac) = data.split_at(data.len() - MAC_LEN);

@@ -258,6 +258,9 @@ impl Channel {
                 }
                 Err(e) if attempt == 0 => {
                     tracing::info!("a publication did not decrypt ({e}): re-authenticating");
+                    // Most likely a restarted master: idle request sockets may sit in
+                    // reconnect back-off, fresh ones connect at once.
+                    self.pool.lock().unwrap_or_else(|p| p.into_inner()).clear();
                     creds = self.reauth().map_err(|e| e.to_string())?;
                 }
                 Err(e) => return Err(format!("publication: {e}")),
