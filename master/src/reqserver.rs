@@ -6,7 +6,7 @@
 use crate::aesfuncs::{dispatch, private_reply, Reply};
 use crate::Master;
 use halite_core::{Map, Value};
-use halite_proto::envelope::{get_bytes, get_str, map, BAD_LOAD};
+use halite_proto::envelope::{get_str, map, Request, BAD_LOAD};
 use halite_proto::{msgpack, EncAlgo, SigAlgo};
 
 fn bad(why: &str) -> Vec<u8> {
@@ -16,26 +16,19 @@ fn bad(why: &str) -> Vec<u8> {
 
 /// Handle one request frame; the reply frame.
 pub fn handle(m: &Master, frame: &[u8]) -> Vec<u8> {
-    let payload = match msgpack::decode(frame) {
-        Ok(Value::Map(p)) => p,
-        Ok(_) => return bad("payload is not a dict"),
-        Err(e) => return bad(&e.to_string()),
-    };
-    let version = payload.get("version").and_then(Value::as_int).unwrap_or(0);
-    if version < 3 {
-        return bad(&format!("request protocol version {version} < 3"));
-    }
-    match get_str(&payload, "enc") {
-        Some("clear") => clear(m, &payload),
-        Some("aes") => aes(m, &payload),
-        other => bad(&format!("unknown enc {other:?}")),
+    match Request::parse(frame) {
+        Ok(Request::Clear(load)) => clear(m, &load),
+        Ok(Request::Aes {
+            id,
+            load,
+            enc_algo,
+            sig_algo,
+        }) => aes(m, &id, &load, &enc_algo, &sig_algo),
+        Err(e) => bad(&e.to_string()),
     }
 }
 
-fn clear(m: &Master, payload: &Map) -> Vec<u8> {
-    let Some(Value::Map(load)) = payload.get("load") else {
-        return bad("clear load is not a dict");
-    };
+fn clear(m: &Master, load: &Map) -> Vec<u8> {
     match get_str(load, "cmd") {
         Some("_auth") => msgpack::encode(&crate::auth::handle(m, load)),
         Some("publish") => msgpack::encode(&crate::publish::handle(m, load)),
@@ -61,10 +54,7 @@ fn clear(m: &Master, payload: &Map) -> Vec<u8> {
     }
 }
 
-fn aes(m: &Master, payload: &Map) -> Vec<u8> {
-    let Some(id) = get_str(payload, "id") else {
-        return bad("no id");
-    };
+fn aes(m: &Master, id: &str, ct: &[u8], enc_algo: &str, sig_algo: &str) -> Vec<u8> {
     if !crate::pki::valid_id(id) {
         return bad("invalid id");
     }
@@ -74,9 +64,6 @@ fn aes(m: &Master, payload: &Map) -> Vec<u8> {
     let pubkey = match pubkey {
         Ok(k) => k,
         Err(e) => return bad(&format!("{id}: stored key unreadable: {e}")),
-    };
-    let Some(ct) = get_bytes(payload, "load") else {
-        return bad("no load");
     };
     let session = match m.secrets.session(id) {
         Ok(s) => s,
@@ -115,8 +102,8 @@ fn aes(m: &Master, payload: &Map) -> Vec<u8> {
             .dumps(&v, if nonce.is_empty() { None } else { Some(&nonce) })
             .map(Value::Bytes),
         Reply::Private(v) => {
-            let enc = EncAlgo::parse(get_str(payload, "enc_algo").unwrap_or("OAEP-SHA1"));
-            let sig = SigAlgo::parse(get_str(payload, "sig_algo").unwrap_or("PKCS1v15-SHA1"));
+            let enc = EncAlgo::parse(enc_algo);
+            let sig = SigAlgo::parse(sig_algo);
             match (enc, sig) {
                 (Ok(e), Ok(s)) => {
                     return match private_reply(m, id, &v, &nonce, e, s) {
