@@ -15,7 +15,9 @@
 //! * Binaries are the crate's own (`CARGO_BIN_EXE_*`). `HALITE_FLEET_BIN_DIR=/opt/salt-venv/bin`
 //!   runs the same scenario against another implementation (e.g. real Salt, to check the
 //!   test's own expectations), and `HALITE_FLEET_BIN_<NAME>` (e.g. `HALITE_FLEET_BIN_SALT_MINION`)
-//!   overrides a single binary, for mixed fleets.
+//!   overrides a single binary, for mixed fleets. Tests that mix implementations on purpose
+//!   (`interop.rs`) pick a binary per daemon or CLI call in code instead:
+//!   [`Fleet::start_master_with`], [`Fleet::start_minion_with`], [`Fleet::run_with`].
 //! * `HALITE_FLEET_LOG_LEVEL` sets the daemons' `-l` (default `debug`).
 #![allow(dead_code)]
 
@@ -456,10 +458,15 @@ impl Fleet {
     }
 
     pub fn start_master(&mut self) {
+        self.start_master_with(&bin("salt-master"));
+    }
+
+    /// Starts the master from the `salt-master` executable at `program`.
+    pub fn start_master_with(&mut self, program: &Path) {
         assert!(self.master.is_none(), "master already started");
         let d = Daemon::spawn(
             "master",
-            &bin("salt-master"),
+            program,
             &self.master_dir(),
             &self.path("logs/master.log"),
         );
@@ -475,6 +482,11 @@ impl Fleet {
     }
 
     pub fn start_minion(&mut self, id: &str) {
+        self.start_minion_with(id, &bin("salt-minion"));
+    }
+
+    /// Starts minion `id` from the `salt-minion` executable at `program`.
+    pub fn start_minion_with(&mut self, id: &str, program: &Path) {
         assert!(
             !self.minions.contains_key(id),
             "minion {id} already started"
@@ -485,7 +497,7 @@ impl Fleet {
         );
         let d = Daemon::spawn(
             id,
-            &bin("salt-minion"),
+            program,
             &self.minion_dir(id),
             &self.path(&format!("logs/{id}.log")),
         );
@@ -569,20 +581,32 @@ impl Fleet {
     /// `cli/`, and the call is appended to `cli.log`. Fails the test if it runs longer than
     /// [`CLI_TIMEOUT`].
     pub fn run(&self, program: &str, args: &[&str]) -> CmdOut {
+        self.run_cli(program, &bin(program), args)
+    }
+
+    /// Like [`Fleet::run`], but runs the executable at `program` (e.g. another
+    /// implementation's `salt`), still with `-c <master dir>` first.
+    pub fn run_with(&self, program: &Path, args: &[&str]) -> CmdOut {
+        self.run_cli(&program.display().to_string(), program, args)
+    }
+
+    /// `label` names the program in messages and `cli.log`; `path` is what runs.
+    fn run_cli(&self, label: &str, path: &Path, args: &[&str]) -> CmdOut {
         let n = self.cli_seq.get() + 1;
         self.cli_seq.set(n);
         let out_path = self.path(&format!("cli/{n:03}.stdout"));
         let err_path = self.path(&format!("cli/{n:03}.stderr"));
         let confdir = self.master_dir();
         let mut cmdline = format!(
-            "{program} -c {}",
+            "{} -c {}",
+            shell_quote(label),
             shell_quote(&confdir.display().to_string())
         );
         for a in args {
             cmdline.push(' ');
             cmdline.push_str(&shell_quote(a));
         }
-        let mut child = Command::new(bin(program))
+        let mut child = Command::new(path)
             .arg("-c")
             .arg(&confdir)
             .args(args)
