@@ -1,0 +1,6 @@
+base:
+  '*':
+    - common
+  'G@roles:etcd':
+    - match: compound
+    - etcd
