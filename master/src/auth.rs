@@ -21,6 +21,8 @@ pub enum Outcome {
     Reject,
     /// A key that differs from the stored one: `{"ret": False}`.
     Denied,
+    /// `max_minions` reached: `{"ret": "full"}`.
+    Full,
 }
 
 impl Outcome {
@@ -30,6 +32,7 @@ impl Outcome {
             Outcome::Pend => "pend",
             Outcome::Reject => "reject",
             Outcome::Denied => "denied",
+            Outcome::Full => "full",
         }
     }
 }
@@ -98,7 +101,15 @@ fn decide(m: &Master, id: &str, pub_text: &str, load: &Map, enc: EncAlgo) -> (Ou
         return (Outcome::Reject, ret(false.into()));
     }
     let pki = &m.pki;
-    let auto = m.cfg.flag("auto_accept");
+    let max = m.cfg.int("max_minions", 0);
+    if max > 0
+        && pki.state(id) != Some(KeyState::Accepted)
+        && pki.list(KeyState::Accepted).len() as i64 >= max
+    {
+        return (Outcome::Full, ret("full".into()));
+    }
+    let autoreject = listed(m.cfg.str("autoreject_file"), id);
+    let auto = m.cfg.flag("auto_accept") || listed(m.cfg.str("autosign_file"), id);
     let open = m.cfg.flag("open_mode");
     if open {
         if let Err(e) = pki.write(KeyState::Accepted, id, pub_text) {
@@ -116,6 +127,12 @@ fn decide(m: &Master, id: &str, pub_text: &str, load: &Map, enc: EncAlgo) -> (Ou
                 accept(m, id, pub_text, load, enc)
             }
         }
+        Some(KeyState::Pending) if autoreject => {
+            if let Err(e) = pki.moved(KeyState::Pending, KeyState::Rejected, id) {
+                tracing::error!(minion = id, "rejecting the key: {e}");
+            }
+            (Outcome::Reject, ret(false.into()))
+        }
         Some(KeyState::Pending) => {
             if pki.read(KeyState::Pending, id).as_deref() != Some(pub_text) {
                 deny(m, id, pub_text)
@@ -128,6 +145,12 @@ fn decide(m: &Master, id: &str, pub_text: &str, load: &Map, enc: EncAlgo) -> (Ou
             } else {
                 (Outcome::Pend, ret(true.into()))
             }
+        }
+        Some(KeyState::Denied) | None if autoreject => {
+            if let Err(e) = pki.write(KeyState::Rejected, id, pub_text) {
+                tracing::error!(minion = id, "storing the rejected key: {e}");
+            }
+            (Outcome::Reject, ret(false.into()))
         }
         Some(KeyState::Denied) | None => {
             let state = if auto {
@@ -146,6 +169,18 @@ fn decide(m: &Master, id: &str, pub_text: &str, load: &Map, enc: EncAlgo) -> (Ou
             }
         }
     }
+}
+
+/// Is `id` named in an `autosign_file`/`autoreject_file` (one id or glob per line, `#`
+/// comments)? A missing or unreadable file names nobody.
+fn listed(file: Option<&str>, id: &str) -> bool {
+    let Some(text) = file.and_then(|f| std::fs::read_to_string(f).ok()) else {
+        return false;
+    };
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .any(|l| l == id || halite_target::fnmatch(id, l))
 }
 
 fn deny(m: &Master, id: &str, pub_text: &str) -> (Outcome, Map) {

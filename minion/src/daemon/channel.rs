@@ -24,6 +24,8 @@ pub struct Channel {
     pool: Mutex<Vec<ReqClient>>,
     /// How long one request may wait for its reply.
     pub timeout: Duration,
+    /// How long a sign-in may wait for its reply (`auth_timeout`).
+    pub auth_timeout: Duration,
     keepalive: Keepalive,
 }
 
@@ -73,6 +75,7 @@ impl Channel {
             creds: RwLock::new(None),
             pool: Mutex::new(Vec::new()),
             timeout,
+            auth_timeout: Duration::from_secs(5),
             keepalive,
         }
     }
@@ -100,7 +103,7 @@ impl Channel {
     /// Sign in once; on success the new credentials replace the old.
     pub fn authenticate(&self) -> Result<SignIn, String> {
         let mut req = self.take();
-        let r = sign_in(&mut req, &self.id, &self.keys, self.timeout);
+        let r = sign_in(&mut req, &self.id, &self.keys, self.auth_timeout);
         self.give(req);
         match r? {
             SignIn::Accepted(mut c) => {

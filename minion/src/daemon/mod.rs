@@ -135,7 +135,14 @@ fn sign_in_until_accepted(cfg: &MinionConfig, chan: &Channel) -> Result<(), Stri
             }
             Ok(SignIn::Rejected) => tracing::warn!("the master rejected this minion's key; retrying"),
             Ok(SignIn::Full) => tracing::warn!("the master is full; retrying"),
-            Err(e) => tracing::warn!("authentication failed: {e}; retrying"),
+            Err(e) => {
+                // A master that is down or overloaded: spread the retries of many minions
+                // over `random_reauth_delay` seconds.
+                let jitter = opt_int(cfg, "random_reauth_delay", 10).max(0) as u64;
+                let extra = u64::from(halite_proto::crypto::random_bytes(1)[0]) * jitter * 1000 / 255;
+                tracing::warn!("authentication failed: {e}; retrying");
+                std::thread::sleep(Duration::from_millis(extra));
+            }
         }
         std::thread::sleep(Duration::from_secs(wait));
         if max > wait {
@@ -154,8 +161,12 @@ pub fn run(cfg: MinionConfig) -> Result<(), String> {
     let ctx = zmq::Context::new();
     let ret_ep = tcp_endpoint(&master, opt_int(&cfg, "master_port", 4506) as u16);
     let pub_ep = tcp_endpoint(&master, opt_int(&cfg, "publish_port", 4505) as u16);
-    let timeout = Duration::from_secs(opt_int(&cfg, "auth_timeout", 60).clamp(5, 600) as u64);
-    let chan = Arc::new(Channel::new(&ctx, ret_ep, id.clone(), keys, timeout, ka));
+    // Requests (returns, files, pillar) may take a while on a busy master; a sign-in is
+    // retried instead (`auth_timeout`, Salt's default 5 s).
+    let timeout = Duration::from_secs(60);
+    let mut chan = Channel::new(&ctx, ret_ep, id.clone(), keys, timeout, ka);
+    chan.auth_timeout = Duration::from_secs(opt_int(&cfg, "auth_timeout", 5).clamp(1, 600) as u64);
+    let chan = Arc::new(chan);
     let cachedir = PathBuf::from(cfg.str("cachedir").unwrap_or("/var/cache/salt/minion"));
     let procdir = cachedir.join("proc");
     std::fs::create_dir_all(&procdir).map_err(|e| format!("{}: {e}", procdir.display()))?;
