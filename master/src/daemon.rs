@@ -27,7 +27,8 @@ pub fn setup(cfg: MasterConfig, ctx: &zmq::Context) -> Result<Arc<Master>, Strin
         .map_err(|e| format!("{}: {e}", key_file.display()))?;
     let secrets =
         crate::secrets::Secrets::new(&cachedir, cfg.int("publish_session", 86400) as u64)?;
-    let events = crate::events::EventBus::bind(&cfg.path("sock_dir"))?;
+    let events = Arc::new(crate::events::EventBus::bind(&cfg.path("sock_dir"))?);
+    events.serve_pull(&cfg.path("sock_dir"))?;
     publish_pull_marker(&cfg.path("sock_dir"))?;
     let interface = cfg.str("interface").unwrap_or("0.0.0.0").to_string();
     let pub_ep = tcp_endpoint(&interface, cfg.int("publish_port", 4505) as u16);

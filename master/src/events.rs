@@ -149,6 +149,66 @@ impl EventBus {
     pub fn fire_map(&self, tag: &str, data: Map) {
         self.fire(tag, &Value::Map(data))
     }
+
+    /// Re-publish an event another local process packed.
+    fn fire_packed(&self, event: Vec<u8>) {
+        if self.queue.try_send(frame(event)).is_err() {
+            tracing::warn!("event bus queue full: a pushed event was dropped");
+        }
+    }
+
+    /// Accept events pushed by local processes on `<sock_dir>/master_event_pull.ipc`
+    /// (0600), as Salt's local tools do (the `salt` CLI's batch events, for one): each
+    /// frame is a 4-byte big-endian length and msgpack `{"head", "body": <event>}`.
+    pub fn serve_pull(self: &Arc<Self>, sock_dir: &Path) -> Result<(), String> {
+        let p = sock_dir.join("master_event_pull.ipc");
+        let _ = std::fs::remove_file(&p);
+        let listener =
+            UnixListener::bind(&p).map_err(|e| format!("binding {}: {e}", p.display()))?;
+        let _ = std::fs::set_permissions(&p, std::os::unix::fs::PermissionsExt::from_mode(0o600));
+        let bus = self.clone();
+        std::thread::Builder::new()
+            .name("event-pull".into())
+            .spawn(move || {
+                for c in listener.incoming().flatten() {
+                    let bus = bus.clone();
+                    let _ = std::thread::Builder::new()
+                        .name("event-pusher".into())
+                        .spawn(move || read_pushed(c, &bus));
+                }
+            })
+            .map_err(|e| e.to_string())?;
+        Ok(())
+    }
+}
+
+fn read_pushed(mut c: UnixStream, bus: &EventBus) {
+    loop {
+        let mut len = [0u8; 4];
+        if c.read_exact(&mut len).is_err() {
+            return;
+        }
+        let len = u32::from_be_bytes(len) as usize;
+        if len > MAX_FRAME {
+            tracing::warn!(len, "a pushed event frame is too large: connection closed");
+            return;
+        }
+        let mut buf = vec![0u8; len];
+        if c.read_exact(&mut buf).is_err() {
+            return;
+        }
+        match msgpack::decode(&buf) {
+            Ok(v) => match v.get("body") {
+                Some(Value::Bytes(b)) => bus.fire_packed(b.clone()),
+                Some(Value::Str(s)) => bus.fire_packed(s.as_bytes().to_vec()),
+                _ => tracing::warn!("a pushed event without a body"),
+            },
+            Err(e) => {
+                tracing::warn!("a pushed event frame does not decode: {e}");
+                return;
+            }
+        }
+    }
 }
 
 /// A subscriber to the bus, for the CLIs: events whose tag starts with a prefix.

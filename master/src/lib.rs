@@ -23,7 +23,7 @@ pub mod secrets;
 use halite_core::config::MasterConfig;
 use halite_proto::transport::Publisher;
 use halite_proto::PrivateKey;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 /// Everything the master's threads share.
 pub struct Master {
@@ -38,7 +38,7 @@ pub struct Master {
     /// AES and session keys.
     pub secrets: secrets::Secrets,
     /// The event bus.
-    pub events: events::EventBus,
+    pub events: Arc<events::EventBus>,
     /// The job cache.
     pub jobs: jobcache::JobCache,
     /// Grains and pillar of each minion (for targeting).
