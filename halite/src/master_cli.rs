@@ -477,6 +477,11 @@ impl Run<'_> {
                     all.insert(id.into(), r);
                 } else {
                     let mut one = Map::default();
+                    if only.is_some() {
+                        // Salt's batch output shows the return's other fields too.
+                        one.insert("retcode".into(), Value::Int(rc));
+                        one.insert("jid".into(), jid.clone().into());
+                    }
                     one.insert(id.into(), r);
                     print(&self.outputter(out.as_deref()), &Value::Map(one), self.oo);
                 }

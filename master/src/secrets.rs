@@ -36,6 +36,12 @@ impl Secrets {
     pub fn new(cachedir: &std::path::Path, publish_session: u64) -> Result<Secrets, String> {
         let sessions_dir = cachedir.join("sessions");
         std::fs::create_dir_all(&sessions_dir)
+            .and_then(|_| {
+                std::fs::set_permissions(
+                    &sessions_dir,
+                    std::os::unix::fs::PermissionsExt::from_mode(0o700),
+                )
+            })
             .map_err(|e| format!("{}: {e}", sessions_dir.display()))?;
         Ok(Secrets {
             aes: Mutex::new(Aes {

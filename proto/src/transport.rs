@@ -157,10 +157,15 @@ impl RequestServer {
             std::thread::Builder::new()
                 .name(format!("mworker-{n}"))
                 .spawn(move || loop {
-                    let Ok(msg) = rep.recv_bytes(0) else {
+                    let Ok(parts) = rep.recv_multipart(0) else {
                         return;
                     };
-                    let reply = handle(&msg);
+                    // A request is exactly one frame; anything else gets the reply an
+                    // undecodable frame gets (the handler refuses an empty frame).
+                    let reply = match parts.as_slice() {
+                        [one] => handle(one),
+                        _ => handle(&[]),
+                    };
                     if let Err(e) = rep.send(reply, 0) {
                         tracing::warn!("request worker could not reply: {e}");
                     }
