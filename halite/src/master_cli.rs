@@ -489,17 +489,14 @@ impl Run<'_> {
         );
         let mut missing = missing;
         missing.extend(published.missing.iter().cloned());
-        if !self.hide_timeout {
+        // `--static` runs as Salt's quiet batch: minions that did not answer are left
+        // out, and the exit code only says whether anything came back.
+        if !self.hide_timeout && !self.is_static {
             for id in &missing {
                 retcodes.push(1);
-                let msg = Value::Str(no_response(&jid));
-                if self.is_static {
-                    all.insert(id.clone().into(), msg);
-                } else {
-                    let mut one = Map::default();
-                    one.insert(id.clone().into(), msg);
-                    print(&self.outputter(None), &Value::Map(one), self.oo);
-                }
+                let mut one = Map::default();
+                one.insert(id.clone().into(), Value::Str(no_response(&jid)));
+                print(&self.outputter(None), &Value::Map(one), self.oo);
             }
         }
         if self.is_static {
@@ -512,6 +509,7 @@ impl Run<'_> {
                 &Value::Map(all),
                 self.oo,
             );
+            return 0;
         } else if retcodes.is_empty() {
             eprintln!("ERROR: No return received");
             return 2;
