@@ -1,6 +1,7 @@
 //! The minion `schedule:` (Salt's scheduler, interval jobs): each job runs `function` every
-//! `seconds`/`minutes`/`hours`/`days` (summed), delayed by a random `splay`, first after one
-//! interval unless `run_on_start` is set; returns go to the master like any job.
+//! `seconds`/`minutes`/`hours`/`days` (summed), delayed by a random `splay`; the first run
+//! is at start unless `run_on_start: False` (Salt's default for interval jobs); returns go
+//! to the master like any job.
 
 use super::Daemon;
 use halite_core::{Map, Value};
@@ -31,7 +32,7 @@ pub struct Job {
     pub every: Duration,
     /// The maximum random delay added to each run.
     pub splay: Duration,
-    /// Run once at start.
+    /// Run once at start (Salt's default for interval jobs).
     pub run_on_start: bool,
 }
 
@@ -82,7 +83,8 @@ pub fn parse(schedule: &Map) -> Vec<Job> {
             kwargs,
             every: Duration::from_secs_f64(secs),
             splay: Duration::from_secs_f64(splay.max(0.0)),
-            run_on_start: spec.get("run_on_start").is_some_and(Value::is_truthy),
+            // Salt runs interval jobs once at start unless told otherwise.
+            run_on_start: spec.get("run_on_start").is_none_or(Value::is_truthy),
         });
     }
     out
@@ -130,5 +132,25 @@ pub fn start(d: &Arc<Daemon>) {
         if let Err(e) = r {
             tracing::error!("could not start the scheduler: {e}");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn interval_jobs_as_salt_reads_them() {
+        let text = "hs:\n  function: state.apply\n  minutes: 1\n  seconds: 30\n  splay: 5\nlater:\n  function: test.ping\n  hours: 1\n  run_on_start: False\nbroken:\n  seconds: 5\ncron_only:\n  function: test.ping\n  cron: '* * * * *'\noff:\n  function: test.ping\n  seconds: 1\n  enabled: False\n";
+        let Value::Map(m) = halite_render::yaml::load(text).unwrap() else {
+            panic!("not a map")
+        };
+        let jobs = parse(&m);
+        assert_eq!(jobs.len(), 2, "{jobs:?}");
+        assert_eq!(jobs[0].every, Duration::from_secs(90));
+        assert_eq!(jobs[0].splay, Duration::from_secs(5));
+        assert!(jobs[0].run_on_start);
+        assert_eq!(jobs[1].every, Duration::from_secs(3600));
+        assert!(!jobs[1].run_on_start);
     }
 }
