@@ -65,6 +65,7 @@ pub fn bin(name: &str) -> PathBuf {
         "salt-master" => env!("CARGO_BIN_EXE_salt-master"),
         "salt-minion" => env!("CARGO_BIN_EXE_salt-minion"),
         "salt-key" => env!("CARGO_BIN_EXE_salt-key"),
+        "salt-run" => env!("CARGO_BIN_EXE_salt-run"),
         other => panic!("fleet harness: unknown binary {other:?}"),
     })
 }
@@ -590,12 +591,30 @@ impl Fleet {
         self.run_cli(&program.display().to_string(), program, args)
     }
 
+    /// Like [`Fleet::run`], but stdout and stderr go to one file, interleaved in the order
+    /// they were written (what a shell's `2>&1` captures): the returned `stdout` holds both
+    /// and `stderr` is empty.
+    pub fn run_merged(&self, program: &str, args: &[&str]) -> CmdOut {
+        self.run_cli_io(program, &bin(program), args, true)
+    }
+
     /// `label` names the program in messages and `cli.log`; `path` is what runs.
     fn run_cli(&self, label: &str, path: &Path, args: &[&str]) -> CmdOut {
+        self.run_cli_io(label, path, args, false)
+    }
+
+    /// [`Fleet::run_cli`]; with `merged`, stderr goes to the stdout file too.
+    fn run_cli_io(&self, label: &str, path: &Path, args: &[&str], merged: bool) -> CmdOut {
         let n = self.cli_seq.get() + 1;
         self.cli_seq.set(n);
         let out_path = self.path(&format!("cli/{n:03}.stdout"));
         let err_path = self.path(&format!("cli/{n:03}.stderr"));
+        let out_file = File::create(&out_path).expect("create stdout file");
+        let err_file = if merged {
+            out_file.try_clone().expect("clone stdout file handle")
+        } else {
+            File::create(&err_path).expect("create stderr file")
+        };
         let confdir = self.master_dir();
         let mut cmdline = format!(
             "{} -c {}",
@@ -611,8 +630,8 @@ impl Fleet {
             .arg(&confdir)
             .args(args)
             .stdin(Stdio::null())
-            .stdout(File::create(&out_path).expect("create stdout file"))
-            .stderr(File::create(&err_path).expect("create stderr file"))
+            .stdout(out_file)
+            .stderr(err_file)
             .process_group(0)
             .spawn()
             .unwrap_or_else(|e| panic!("spawn `{cmdline}`: {e}"));
