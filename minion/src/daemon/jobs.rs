@@ -58,6 +58,16 @@ fn targeted(d: &Daemon, load: &Map) -> bool {
     halite_target::matches(tgt, tgt_type, &data, delimiter).unwrap_or(false)
 }
 
+/// Give the memory a finished job used back to the system: each job thread gets its own
+/// malloc arena, which glibc otherwise keeps, so an idle minion would hold the peak of its
+/// last state run.
+fn release_memory() {
+    // SAFETY: malloc_trim only walks and trims the allocator's own free lists.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
 /// Handle one decrypted publication.
 pub fn handle_publication(d: &Arc<Daemon>, load: Map) {
     if !targeted(d, &load) {
@@ -76,6 +86,7 @@ pub fn handle_publication(d: &Arc<Daemon>, load: Map) {
         .spawn(move || {
             let ret = run_job(&d, &load);
             send_return(&d, &load, ret);
+            release_memory();
         });
     if let Err(e) = spawned {
         tracing::error!("could not start a job thread: {e}");
@@ -345,6 +356,7 @@ pub fn run_local(d: &Arc<Daemon>, fun: &str, arg: Vec<Value>) {
     let mut load = load;
     load.insert("jid".into(), "req".into());
     send_return(d, &load, r);
+    release_memory();
 }
 
 /// `startup_states`: `highstate`, `sls` (with `sls_list`) or `top` (with `top_file`).

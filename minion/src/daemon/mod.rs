@@ -173,7 +173,9 @@ pub fn run(cfg: MinionConfig) -> Result<(), String> {
     for e in std::fs::read_dir(&procdir).into_iter().flatten().flatten() {
         let _ = std::fs::remove_file(e.path());
     }
-    // Subscribe before signing in so no publication after acceptance is missed.
+    sign_in_until_accepted(&cfg, &chan)?;
+    // Subscribe once the master is known to be up (as Salt does): a SUB whose first
+    // connect fails waits a whole randomised reconnect interval before trying again.
     let sub = Subscriber::connect(
         &ctx,
         &pub_ep,
@@ -184,7 +186,6 @@ pub fn run(cfg: MinionConfig) -> Result<(), String> {
         ka,
     )
     .map_err(|e| e.to_string())?;
-    sign_in_until_accepted(&cfg, &chan)?;
     let grains = Value::Map(crate::grains::core_grains(&cfg.opts));
     let d = Arc::new(Daemon {
         cfg,
