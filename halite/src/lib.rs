@@ -2,6 +2,7 @@
 //! Thin by design: the work happens in the library crates.
 
 pub mod call_args;
+mod daemon_cli;
 mod key_cli;
 mod logging;
 mod master_cli;
@@ -44,8 +45,8 @@ pub fn run(argv: Vec<String>) -> i32 {
     match cmd.as_str() {
         "salt-call" => salt_call(rest),
         "salt" => master_cli::salt(rest),
-        "salt-master" => master_cli::salt_master(rest),
-        "salt-minion" => master_cli::salt_minion(rest),
+        "salt-master" => daemon_cli::salt_master(rest),
+        "salt-minion" => daemon_cli::salt_minion(rest),
         "salt-key" => master_cli::salt_key(rest),
         "salt-run" => master_cli::salt_run(rest),
         other => {

@@ -1,5 +1,6 @@
-//! The master-side commands: `salt-master`, `salt` (publish and print returns as they
-//! arrive), `salt-key` and `salt-run` (`manage.*`, `jobs.*`). Options follow Salt's names.
+//! The master-side commands: `salt` (publish and print returns as they arrive), the entry
+//! points of `salt-key` and `salt-run`, and the option parsing they share with the daemons.
+//! Options follow Salt's names.
 
 use crate::logging;
 use halite_core::config::MasterConfig;
@@ -13,18 +14,18 @@ use std::time::Duration;
 
 /// Options every master command takes.
 #[derive(Debug, Default, Clone)]
-struct Common {
-    config_dir: String,
-    log_level: Option<String>,
-    out: Option<String>,
-    out_indent: Option<i64>,
-    color: Option<bool>,
-    state_output: Option<String>,
-    state_verbose: Option<bool>,
-    yes: bool,
+pub(crate) struct Common {
+    pub(crate) config_dir: String,
+    pub(crate) log_level: Option<String>,
+    pub(crate) out: Option<String>,
+    pub(crate) out_indent: Option<i64>,
+    pub(crate) color: Option<bool>,
+    pub(crate) state_output: Option<String>,
+    pub(crate) state_verbose: Option<bool>,
+    pub(crate) yes: bool,
 }
 
-fn load_config(dir: &str) -> Result<MasterConfig, String> {
+pub(crate) fn load_config(dir: &str) -> Result<MasterConfig, String> {
     let file = halite_minion::config::load_files(&PathBuf::from(dir), "master")
         .map_err(|e| e.to_string())?;
     Ok(MasterConfig::from_file_map(file))
@@ -61,13 +62,26 @@ fn print(outputter: &str, data: &Value, opts: &OutputOptions) {
     }
 }
 
+/// The value after a flag given last: optparse's error and exit code.
+fn next_or_exit(args: &[String], i: &mut usize) -> Option<String> {
+    match args.get(*i + 1) {
+        Some(v) => {
+            *i += 1;
+            Some(v.clone())
+        }
+        None => {
+            eprintln!("error: {} option requires 1 argument", args[*i]);
+            std::process::exit(2);
+        }
+    }
+}
+
 /// Take an option's value: `--opt=v`, `--opt v`, `-o v` or `-ov`.
 fn value(args: &[String], i: &mut usize, long: &[&str], short: Option<char>) -> Option<String> {
-    let a = &args[*i];
+    let a = args.get(*i)?;
     for l in long {
         if a == l {
-            *i += 1;
-            return args.get(*i).cloned();
+            return next_or_exit(args, i);
         }
         if let Some(v) = a.strip_prefix(&format!("{l}=")) {
             return Some(v.to_string());
@@ -76,8 +90,7 @@ fn value(args: &[String], i: &mut usize, long: &[&str], short: Option<char>) -> 
     if let Some(s) = short {
         let flag = format!("-{s}");
         if a == &flag {
-            *i += 1;
-            return args.get(*i).cloned();
+            return next_or_exit(args, i);
         }
         if a.starts_with(&flag) && a.len() > 2 && !a.starts_with("--") {
             return Some(a[2..].to_string());
@@ -87,10 +100,10 @@ fn value(args: &[String], i: &mut usize, long: &[&str], short: Option<char>) -> 
 }
 
 /// A command's own options: consumes `args[*i]` (and maybe more), `Ok(false)` if not its.
-type ExtraOptions<'a> = dyn FnMut(&[String], &mut usize) -> Result<bool, String> + 'a;
+pub(crate) type ExtraOptions<'a> = dyn FnMut(&[String], &mut usize) -> Result<bool, String> + 'a;
 
 /// Parse the options shared by all master commands; unrecognised words are returned.
-fn common(
+pub(crate) fn common(
     args: &[String],
     c: &mut Common,
     extra: &mut ExtraOptions,
@@ -127,89 +140,6 @@ fn common(
         i += 1;
     }
     Ok(rest)
-}
-
-/// `salt-master`.
-pub fn salt_master(args: Vec<String>) -> i32 {
-    let mut c = Common::default();
-    let rest = match common(&args, &mut c, &mut |a, i| {
-        Ok(a[*i] == "-d" || a[*i] == "--daemon")
-    }) {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("Usage: salt-master [options]\n\nsalt-master: error: {e}");
-            return 2;
-        }
-    };
-    if !rest.is_empty() {
-        eprintln!(
-            "Usage: salt-master [options]\n\nsalt-master: error: unexpected arguments {rest:?}"
-        );
-        return 2;
-    }
-    let cfg = match load_config(&c.config_dir) {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("{e}");
-            return 1;
-        }
-    };
-    let level = c
-        .log_level
-        .clone()
-        .or_else(|| cfg.str("log_level").map(str::to_string))
-        .unwrap_or_else(|| "warning".into());
-    logging::init(&level);
-    match halite_master::daemon::run(cfg) {
-        Ok(()) => 0,
-        Err(e) => {
-            tracing::error!("{e}");
-            eprintln!("salt-master: {e}");
-            1
-        }
-    }
-}
-
-/// `salt-minion`.
-pub fn salt_minion(args: Vec<String>) -> i32 {
-    let mut c = Common::default();
-    let rest = match common(&args, &mut c, &mut |a, i| {
-        Ok(a[*i] == "-d" || a[*i] == "--daemon")
-    }) {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("Usage: salt-minion [options]\n\nsalt-minion: error: {e}");
-            return 2;
-        }
-    };
-    if !rest.is_empty() {
-        eprintln!(
-            "Usage: salt-minion [options]\n\nsalt-minion: error: unexpected arguments {rest:?}"
-        );
-        return 2;
-    }
-    let cfg = match halite_minion::config::load(&PathBuf::from(&c.config_dir), Map::default()) {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("{e}");
-            return 1;
-        }
-    };
-    let level = c
-        .log_level
-        .clone()
-        .or_else(|| cfg.str("log_level").map(str::to_string))
-        .unwrap_or_else(|| "warning".into());
-    logging::init(&level);
-    match halite_minion::daemon::run(cfg) {
-        Ok(()) => 0,
-        Err(e) => {
-            tracing::error!("{e}");
-            eprintln!("salt-minion: {e}");
-            // Salt's exit code for a rejected key.
-            1
-        }
-    }
 }
 
 /// `salt`.

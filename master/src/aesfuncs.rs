@@ -87,14 +87,16 @@ fn minion_event(m: &Master, id: &str, load: &Map) -> Value {
             tracing::warn!(minion = id, tag, "refused a minion event with a master tag");
         }
     };
+    // As Salt's `_minion_event`: a batch fires each event's `data` (or the event itself),
+    // a single event fires the whole load as its data.
     if let Some(Value::List(events)) = load.get("events") {
         for e in events {
-            if let (Some(tag), Some(data)) = (e.get("tag").and_then(Value::as_str), e.get("data")) {
-                fire(tag, data);
+            if let Some(tag) = e.get("tag").and_then(Value::as_str) {
+                fire(tag, e.get("data").unwrap_or(e));
             }
         }
     } else if let Some(tag) = get_str(load, "tag") {
-        fire(tag, load.get("data").unwrap_or(&Value::Null));
+        fire(tag, &Value::Map(load.clone()));
     }
     Value::Bool(true)
 }

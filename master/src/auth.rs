@@ -174,7 +174,24 @@ fn decide(m: &Master, id: &str, pub_text: &str, load: &Map, enc: EncAlgo) -> (Ou
 /// Is `id` named in an `autosign_file`/`autoreject_file` (one id or glob per line, `#`
 /// comments)? A missing or unreadable file names nobody.
 fn listed(file: Option<&str>, id: &str) -> bool {
-    let Some(text) = file.and_then(|f| std::fs::read_to_string(f).ok()) else {
+    let Some(path) = file.filter(|f| !f.is_empty()) else {
+        return false;
+    };
+    // Like Salt's `check_permissions`: a file others (or the group) may write could make
+    // anyone's key accepted, so it is ignored.
+    use std::os::unix::fs::MetadataExt;
+    match std::fs::metadata(path) {
+        Ok(md) if md.mode() & 0o022 != 0 => {
+            tracing::warn!(
+                path,
+                "ignoring a group- or world-writable autosign/autoreject file"
+            );
+            return false;
+        }
+        Ok(_) => {}
+        Err(_) => return false,
+    }
+    let Ok(text) = std::fs::read_to_string(path) else {
         return false;
     };
     text.lines()

@@ -69,7 +69,7 @@ impl LocalClient {
         if host == "0.0.0.0" || host == "::" {
             host = "127.0.0.1".into();
         }
-        let port = cfg.int("ret_port", 4506) as u16;
+        let port = crate::daemon::port(&cfg, "ret_port", 4506)?;
         let req = ReqClient::new(&ctx, &tcp_endpoint(&host, port), Keepalive::default());
         Ok(LocalClient {
             cfg,
@@ -158,7 +158,10 @@ impl LocalClient {
         let mut pending: BTreeSet<String> = expected.iter().cloned().collect();
         let mut seen: BTreeSet<String> = BTreeSet::new();
         let prefix = format!("salt/job/{jid}/ret/");
-        let gather = Duration::from_secs(self.cfg.int("gather_job_timeout", 10).max(1) as u64);
+        let gather =
+            Duration::from_secs(self.cfg.int("gather_job_timeout", 10).clamp(1, 86400) as u64);
+        // Absurd timeouts (`-t 99999999999`) are capped at a year rather than overflow.
+        let timeout = timeout.min(Duration::from_secs(365 * 86400));
         let mut deadline = Instant::now() + timeout;
         // Returns that landed before the subscription took effect are in the job cache.
         let jobs = crate::jobcache::JobCache::new(&self.cfg.path("cachedir"));

@@ -9,13 +9,22 @@ use halite_proto::transport::{tcp_endpoint, Keepalive, Publisher};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+/// A port option, refused when it is not one.
+pub fn port(cfg: &MasterConfig, key: &str, default: i64) -> Result<u16, String> {
+    let v = cfg.int(key, default);
+    u16::try_from(v)
+        .ok()
+        .filter(|p| *p != 0)
+        .ok_or_else(|| format!("{key}: {v} is not a valid port"))
+}
+
 /// Build the master's shared state (keys, sockets) from its configuration.
 pub fn setup(cfg: MasterConfig, ctx: &zmq::Context) -> Result<Arc<Master>, String> {
     let cachedir = cfg.path("cachedir");
     std::fs::create_dir_all(&cachedir).map_err(|e| format!("{}: {e}", cachedir.display()))?;
     let pki = Pki::open(&cfg.path("pki_dir"))
         .map_err(|e| format!("{}: {e}", cfg.path("pki_dir").display()))?;
-    let key = pki.master_key(cfg.int("keysize", 2048) as u32)?;
+    let key = pki.master_key(cfg.int("keysize", 2048).clamp(1024, 16384) as u32)?;
     let pub_text = pki
         .master_pub_text()
         .map_err(|e| format!("master.pub: {e}"))?;
@@ -31,7 +40,7 @@ pub fn setup(cfg: MasterConfig, ctx: &zmq::Context) -> Result<Arc<Master>, Strin
     events.serve_pull(&cfg.path("sock_dir"))?;
     publish_pull_marker(&cfg.path("sock_dir"))?;
     let interface = cfg.str("interface").unwrap_or("0.0.0.0").to_string();
-    let pub_ep = tcp_endpoint(&interface, cfg.int("publish_port", 4505) as u16);
+    let pub_ep = tcp_endpoint(&interface, port(&cfg, "publish_port", 4505)?);
     let publisher =
         Publisher::bind(ctx, &pub_ep, Keepalive::default()).map_err(|e| e.to_string())?;
     Ok(Arc::new(Master {
@@ -47,6 +56,7 @@ pub fn setup(cfg: MasterConfig, ctx: &zmq::Context) -> Result<Arc<Master>, Strin
         publisher,
         root_key,
         last_jid: Mutex::new(String::new()),
+        publish_lock: Mutex::new(()),
     }))
 }
 
@@ -96,7 +106,7 @@ pub fn run(cfg: MasterConfig) -> Result<(), String> {
     let m = setup(cfg, &ctx)?;
     let ret_ep = tcp_endpoint(
         m.cfg.str("interface").unwrap_or("0.0.0.0"),
-        m.cfg.int("ret_port", 4506) as u16,
+        port(&m.cfg, "ret_port", 4506)?,
     );
     tracing::info!(
         publish_port = m.cfg.int("publish_port", 4505),

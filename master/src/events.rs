@@ -256,7 +256,7 @@ impl Listener {
 
     /// The next matching event within `timeout`.
     pub fn next(&mut self, timeout: Duration) -> Option<(String, Value)> {
-        let deadline = std::time::Instant::now() + timeout;
+        let deadline = std::time::Instant::now() + timeout.min(Duration::from_secs(86400));
         loop {
             while let Some(f) = self.take_frame() {
                 if f.is_some() {

@@ -7,11 +7,26 @@ use halite_core::config::MinionConfig;
 use halite_core::{Map, Value};
 use halite_minion::fileclient::FileClient;
 use halite_minion::fileroots::LocalRoots;
-use halite_proto::crypto::sha256_hex;
 use halite_proto::envelope::{get_str, map};
 use std::io::{Read, Seek, SeekFrom};
 use std::os::unix::fs::MetadataExt;
 use std::path::PathBuf;
+
+/// The SHA-256 of a file, read in 64 KiB blocks (files may be large; memory stays flat).
+fn hash_file(path: &std::path::Path) -> std::io::Result<String> {
+    use sha2::Digest;
+    let mut f = std::fs::File::open(path)?;
+    let mut h = sha2::Sha256::new();
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let n = f.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+    }
+    Ok(halite_proto::crypto::hex(&h.finalize()))
+}
 
 /// The fileserver over the master's `file_roots`.
 pub struct FileServer {
@@ -95,11 +110,8 @@ impl FileServer {
 
     /// `_file_hash`: `{"hsum", "hash_type"}`, or `""` when the file is not there.
     pub fn hash(&self, load: &Map) -> Value {
-        match self.find(load).and_then(|(p, _)| std::fs::read(p).ok()) {
-            Some(data) => Value::Map(map([
-                ("hsum", sha256_hex(&data).into()),
-                ("hash_type", "sha256".into()),
-            ])),
+        match self.find(load).and_then(|(p, _)| hash_file(&p).ok()) {
+            Some(hsum) => Value::Map(map([("hsum", hsum.into()), ("hash_type", "sha256".into())])),
             None => Value::Str(String::new()),
         }
     }

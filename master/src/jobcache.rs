@@ -116,7 +116,7 @@ impl JobCache {
 
     /// Remove jobs older than `hours`.
     pub fn clean(&self, hours: u64) {
-        let limit = std::time::Duration::from_secs(hours * 3600);
+        let limit = std::time::Duration::from_secs(hours.saturating_mul(3600));
         for top in std::fs::read_dir(&self.dir).into_iter().flatten().flatten() {
             for d in std::fs::read_dir(top.path())
                 .into_iter()

@@ -51,4 +51,7 @@ pub struct Master {
     pub root_key: String,
     /// The last jid allocated.
     pub last_jid: Mutex<String>,
+    /// Held from taking a publication's serial to sending it, so serials reach the wire
+    /// in order (a minion drops anything not newer than what it saw).
+    pub publish_lock: Mutex<()>,
 }

@@ -6,7 +6,7 @@
 use halite_proto::crypto::clean_key;
 use halite_proto::{CryptoError, PrivateKey, PublicKey};
 use std::io::Write;
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 /// Where a minion key sits.
@@ -48,24 +48,17 @@ pub struct Pki {
     dir: PathBuf,
 }
 
-/// Write `data` to `path` atomically with `mode`.
+/// Write `data` to `path` atomically with `mode`: a private temp file beside it (0600
+/// from the start, a unique name so concurrent writers never share it), fsync, the final
+/// mode, rename.
 pub fn write_private(path: &Path, data: &[u8], mode: u32) -> std::io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
-    let tmp = dir.join(format!(
-        ".{}.tmp{}",
-        path.file_name().and_then(|n| n.to_str()).unwrap_or("key"),
-        std::process::id()
-    ));
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(&tmp)?;
-    f.write_all(data)?;
-    f.sync_all()?;
-    std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(mode))?;
-    std::fs::rename(&tmp, path)
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+    tmp.write_all(data)?;
+    tmp.as_file().sync_all()?;
+    std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(mode))?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
 }
 
 fn mkdir_private(p: &Path) -> std::io::Result<()> {
@@ -132,7 +125,7 @@ impl Pki {
         self.dir.join(state.dir()).join(id)
     }
 
-    /// The state of `id`'s key (accepted first, as Salt checks).
+    /// The state of `id`'s key (rejected is checked first, as Salt's `_auth` does).
     pub fn state(&self, id: &str) -> Option<KeyState> {
         if !valid_id(id) {
             return None;

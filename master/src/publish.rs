@@ -46,7 +46,7 @@ pub fn handle(m: &Master, load: &Map) -> Value {
         .into_iter()
         .map(Value::Str)
         .collect();
-    if minions.is_empty() && missing.is_empty() {
+    if minions.is_empty() {
         return Value::Map(map([
             ("enc", "clear".into()),
             (
@@ -54,6 +54,7 @@ pub fn handle(m: &Master, load: &Map) -> Value {
                 Value::Map(map([
                     ("jid", Value::Null),
                     ("minions", Value::List(vec![])),
+                    ("missing", Value::List(missing)),
                 ])),
             ),
         ]));
@@ -101,6 +102,7 @@ pub fn handle(m: &Master, load: &Map) -> Value {
     if let Err(e) = m.jobs.save_load(&jid, &pub_load, &minions) {
         tracing::warn!(jid, "storing the job: {e}");
     }
+    let _in_order = m.publish_lock.lock().unwrap_or_else(|p| p.into_inner());
     let (aes, serial) = m.secrets.next_publication();
     match halite_proto::envelope::publication(&aes, &m.key, &pub_load, serial) {
         Ok(frame) => {

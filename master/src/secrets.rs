@@ -80,23 +80,25 @@ impl Secrets {
         Ok(())
     }
 
-    /// The session key of `id`, created or regenerated when missing or too old.
+    /// The session key of `id`, created or regenerated when missing or too old. The disk
+    /// is read and written outside the lock, so one slow fsync never stalls other minions.
     pub fn session(&self, id: &str) -> Result<Arc<Crypticle>, String> {
         if !valid_id(id) {
             return Err(format!("invalid minion id {id:?}"));
         }
-        let mut cache = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
         let now = SystemTime::now();
-        if let Some((c, born)) = cache.get(id) {
-            if now.duration_since(*born).unwrap_or_default() < self.max_age {
-                return Ok(c.clone());
+        let fresh_enough =
+            |born: SystemTime| now.duration_since(born).unwrap_or_default() < self.max_age;
+        if let Some((c, born)) = self.cached(id) {
+            if fresh_enough(born) {
+                return Ok(c);
             }
         }
         let path = self.sessions_dir.join(id);
         let on_disk = std::fs::metadata(&path)
             .and_then(|m| m.modified())
             .ok()
-            .filter(|t| now.duration_since(*t).unwrap_or_default() < self.max_age)
+            .filter(|t| fresh_enough(*t))
             .and_then(|t| {
                 let s = std::fs::read_to_string(&path).ok()?;
                 Some((Crypticle::new(s.trim()).ok()?, t))
@@ -110,24 +112,22 @@ impl Secrets {
                 (c, now)
             }
         };
+        let mut cache = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
+        // Another worker may have settled it meanwhile: the first one in wins.
+        if let Some((c, born)) = cache.get(id) {
+            if fresh_enough(*born) {
+                return Ok(c.clone());
+            }
+        }
         cache.insert(id.to_string(), (c.clone(), born));
         Ok(c)
     }
 
-    /// The session key of `id` only if it exists and is current (request decryption never
-    /// creates one: a request under an unknown key is a "bad load").
-    pub fn existing_session(&self, id: &str) -> Option<Arc<Crypticle>> {
-        self.session(id).ok()
-    }
-
-    /// Forget `id`'s session (its key was deleted or rejected).
-    pub fn drop_session(&self, id: &str) {
+    fn cached(&self, id: &str) -> Option<(Arc<Crypticle>, SystemTime)> {
         self.sessions
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .remove(id);
-        if valid_id(id) {
-            let _ = std::fs::remove_file(self.sessions_dir.join(id));
-        }
+            .get(id)
+            .cloned()
     }
 }

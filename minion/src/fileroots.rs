@@ -4,7 +4,7 @@ use crate::fileclient::FileClient;
 use halite_core::config::MinionConfig;
 use halite_core::{Error, Result};
 use halite_render::Loader;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -76,7 +76,7 @@ impl LocalRoots {
         }
         let mut out = Vec::new();
         for root in self.roots(saltenv) {
-            walk(root, root, &mut out);
+            walk(root, root, &mut out, &mut HashSet::new());
         }
         out.sort();
         out.dedup();
@@ -87,7 +87,21 @@ impl LocalRoots {
     }
 }
 
-fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) {
+/// Has this directory (by device and inode) been walked already? Directory symlinks are
+/// followed, as Salt's `fileserver_followsymlinks` default does, so a link back up the
+/// tree must not be walked again.
+fn seen_before(dir: &Path, visited: &mut HashSet<(u64, u64)>) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match std::fs::metadata(dir) {
+        Ok(m) => !visited.insert((m.dev(), m.ino())),
+        Err(_) => true,
+    }
+}
+
+fn walk(root: &Path, dir: &Path, out: &mut Vec<String>, visited: &mut HashSet<(u64, u64)>) {
+    if seen_before(dir, visited) {
+        return;
+    }
     let Ok(rd) = std::fs::read_dir(dir) else {
         return;
     };
@@ -98,7 +112,7 @@ fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) {
             continue;
         }
         if p.is_dir() {
-            walk(root, &p, out);
+            walk(root, &p, out, visited);
         } else if let Some(stem) = name.strip_suffix(".sls") {
             let rel = p.strip_prefix(root).unwrap_or(&p);
             let parent = rel
@@ -121,7 +135,16 @@ fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) {
     }
 }
 
-fn rel_files(root: &Path, dir: &Path, files: &mut Vec<String>, dirs: &mut Vec<String>) {
+fn rel_files(
+    root: &Path,
+    dir: &Path,
+    files: &mut Vec<String>,
+    dirs: &mut Vec<String>,
+    visited: &mut HashSet<(u64, u64)>,
+) {
+    if seen_before(dir, visited) {
+        return;
+    }
     let Ok(rd) = std::fs::read_dir(dir) else {
         return;
     };
@@ -134,7 +157,7 @@ fn rel_files(root: &Path, dir: &Path, files: &mut Vec<String>, dirs: &mut Vec<St
             .into_owned();
         if p.is_dir() {
             dirs.push(rel);
-            rel_files(root, &p, files, dirs);
+            rel_files(root, &p, files, dirs, visited);
         } else {
             files.push(rel);
         }
@@ -154,7 +177,7 @@ impl FileClient for LocalRoots {
         let mut files = Vec::new();
         let mut dirs = Vec::new();
         for root in self.roots(saltenv) {
-            rel_files(root, root, &mut files, &mut dirs);
+            rel_files(root, root, &mut files, &mut dirs, &mut HashSet::new());
         }
         let mut out = if want_dirs { dirs } else { files };
         out.retain(|f| !f.split('/').any(|c| c.starts_with(".git")));

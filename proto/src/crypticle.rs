@@ -157,11 +157,11 @@ impl Crypticle {
         if let Value::Map(m) = &mut v {
             if let Some(s) = m.shift_remove("serial") {
                 let serial = s.as_int().unwrap_or(-1);
-                let last = self.last_serial.load(Ordering::SeqCst);
+                // One atomic step, so two threads cannot both accept the same serial.
+                let last = self.last_serial.fetch_max(serial, Ordering::SeqCst);
                 if serial <= last {
                     return Err(CryptoError::Replay(serial, last));
                 }
-                self.last_serial.store(serial, Ordering::SeqCst);
             }
         }
         Ok(v)

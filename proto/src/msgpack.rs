@@ -27,6 +27,10 @@ pub enum DecodeError {
     /// Bytes left over after the document.
     #[error("msgpack: {0} trailing bytes")]
     Trailing(usize),
+    /// A map key that is itself a map or a list: Python cannot hash those, so Salt never
+    /// sends them (and hashing them would let a frame cost quadratic time).
+    #[error("msgpack: unhashable map key")]
+    UnhashableKey,
 }
 
 /// Encode a value as Salt does (`salt.payload.dumps`).
@@ -155,7 +159,9 @@ impl<'a> Reader<'a> {
     }
 
     fn array(&mut self, n: usize, depth: usize) -> Result<Value, DecodeError> {
-        let mut l = Vec::with_capacity(n);
+        // The count is bounded by the input, but a value takes far more memory than the
+        // byte it may be encoded in: grow as elements really arrive.
+        let mut l = Vec::with_capacity(n.min(1024));
         for _ in 0..n {
             l.push(self.value(depth + 1)?);
         }
@@ -163,9 +169,12 @@ impl<'a> Reader<'a> {
     }
 
     fn map(&mut self, n: usize, depth: usize) -> Result<Value, DecodeError> {
-        let mut m = Map::with_capacity_and_hasher(n, Default::default());
+        let mut m = Map::with_capacity_and_hasher(n.min(1024), Default::default());
         for _ in 0..n {
             let k = self.value(depth + 1)?;
+            if matches!(k, Value::Map(_) | Value::List(_)) {
+                return Err(DecodeError::UnhashableKey);
+            }
             let v = self.value(depth + 1)?;
             m.insert(k, v);
         }
@@ -308,6 +317,9 @@ mod tests {
         assert_eq!(decode(&[0x01, 0x02]), Err(DecodeError::Trailing(1)));
         let deep = vec![0x91; 10_000];
         assert_eq!(decode(&deep), Err(DecodeError::TooDeep));
+        // {{}: nil} and {[]: nil}
+        assert_eq!(decode(&[0x81, 0x80, 0xc0]), Err(DecodeError::UnhashableKey));
+        assert_eq!(decode(&[0x81, 0x90, 0xc0]), Err(DecodeError::UnhashableKey));
     }
 
     #[test]

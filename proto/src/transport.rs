@@ -5,6 +5,10 @@
 use std::sync::Mutex;
 use std::time::Duration;
 
+/// The largest request frame the ret port accepts (64 MiB): file chunks are 1 MiB, pillar
+/// and returns are far smaller.
+pub const MAX_REQUEST_SIZE: i64 = 64 << 20;
+
 /// A transport failure, with the endpoint.
 #[derive(Debug, thiserror::Error)]
 pub enum TransportError {
@@ -137,6 +141,9 @@ impl RequestServer {
             front.set_tcp_keepalive_intvl(15)?;
             front.set_tcp_keepalive_cnt(3)?;
             front.set_backlog(1000)?;
+            // Nothing Salt sends comes near this; a bigger frame is dropped by libzmq
+            // before it costs memory.
+            front.set_maxmsgsize(MAX_REQUEST_SIZE)?;
             front.set_heartbeat_ivl(10_000)?;
             front.set_heartbeat_timeout(30_000)?;
             front.bind(endpoint)
@@ -157,8 +164,11 @@ impl RequestServer {
             std::thread::Builder::new()
                 .name(format!("mworker-{n}"))
                 .spawn(move || loop {
-                    let Ok(parts) = rep.recv_multipart(0) else {
-                        return;
+                    let parts = match rep.recv_multipart(0) {
+                        Ok(p) => p,
+                        // A signal interrupted the wait: wait again.
+                        Err(zmq::Error::EINTR) => continue,
+                        Err(_) => return,
                     };
                     // A request is exactly one frame; anything else gets the reply an
                     // undecodable frame gets (the handler refuses an empty frame).
@@ -176,7 +186,13 @@ impl RequestServer {
                     err: zmq::Error::EMFILE,
                 })?;
         }
-        zmq::proxy(&front, &back).map_err(zerr("running the queue device on", endpoint))
+        loop {
+            match zmq::proxy(&front, &back) {
+                // A signal (SIGSTOP/SIGCONT, a debugger) interrupted the device: resume.
+                Err(zmq::Error::EINTR) => continue,
+                r => return r.map_err(zerr("running the queue device on", endpoint)),
+            }
+        }
     }
 }
 
@@ -268,7 +284,7 @@ impl Subscriber {
         let ivl = if recon_randomize {
             let r = crate::crypto::random_bytes(4);
             let r = u32::from_le_bytes([r[0], r[1], r[2], r[3]]);
-            recon_default + (r % (recon_max.max(1) as u32)) as i32
+            recon_default.saturating_add((r % (recon_max.max(1) as u32)) as i32)
         } else {
             recon_default
         };

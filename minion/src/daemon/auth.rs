@@ -23,14 +23,22 @@ pub struct Keys {
     pub tok: Vec<u8>,
     /// The `pki_dir`.
     pub dir: PathBuf,
+    /// `master_finger`: the fingerprint the master's key must have on first contact.
+    pub master_finger: Option<String>,
 }
 
+/// Write a key file atomically: a private temp file beside it (0600 from the start),
+/// fsync, the final mode, rename.
 fn write_key(path: &Path, data: &[u8], mode: u32) -> Result<(), String> {
-    let tmp = path.with_extension("tmp");
-    std::fs::write(&tmp, data)
-        .and_then(|_| std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(mode)))
-        .and_then(|_| std::fs::rename(&tmp, path))
-        .map_err(|e| format!("{}: {e}", path.display()))
+    use std::io::Write;
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let err = |e: std::io::Error| format!("{}: {e}", path.display());
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(err)?;
+    tmp.write_all(data).map_err(err)?;
+    tmp.as_file().sync_all().map_err(err)?;
+    std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(mode)).map_err(err)?;
+    tmp.persist(path).map_err(|e| err(e.error))?;
+    Ok(())
 }
 
 impl Keys {
@@ -70,6 +78,7 @@ impl Keys {
             pub_text,
             tok,
             dir: dir.to_path_buf(),
+            master_finger: None,
         })
     }
 
@@ -165,6 +174,14 @@ pub fn sign_in(
                 }
             }
             None => {
+                if let Some(want) = keys.master_finger.as_deref().filter(|f| !f.is_empty()) {
+                    let got = halite_proto::crypto::pem_finger(&pk);
+                    if got != want {
+                        return Err(format!(
+                            "The specified fingerprint in the master configuration file:\n{want}\nDoes not match the authenticating master's key:\n{got}\nVerify that the configured fingerprint matches the fingerprint of the correct master and that this minion is not subject to a man-in-the-middle attack."
+                        ));
+                    }
+                }
                 write_key(&keys.master_pub_path(), pk.as_bytes(), 0o600)?;
                 master_pub = Some(PublicKey::from_pem(pk.as_bytes()).map_err(|e| e.to_string())?);
             }

@@ -21,6 +21,9 @@ pub struct Channel {
     ctx: zmq::Context,
     endpoint: String,
     creds: RwLock<Option<Arc<Creds>>>,
+    /// One sign-in at a time: concurrent re-authentications would race to replace the
+    /// credentials (and the AES key's replay guard with them).
+    auth_lock: Mutex<()>,
     pool: Mutex<Vec<ReqClient>>,
     /// How long one request may wait for its reply.
     pub timeout: Duration,
@@ -73,6 +76,7 @@ impl Channel {
             ctx: ctx.clone(),
             endpoint,
             creds: RwLock::new(None),
+            auth_lock: Mutex::new(()),
             pool: Mutex::new(Vec::new()),
             timeout,
             auth_timeout: Duration::from_secs(5),
@@ -102,6 +106,7 @@ impl Channel {
 
     /// Sign in once; on success the new credentials replace the old.
     pub fn authenticate(&self) -> Result<SignIn, String> {
+        let _one_at_a_time = self.auth_lock.lock().unwrap_or_else(|p| p.into_inner());
         let mut req = self.take();
         let r = sign_in(&mut req, &self.id, &self.keys, self.auth_timeout);
         self.give(req);
@@ -248,7 +253,11 @@ impl Channel {
         for attempt in 0..2 {
             if verify_sig {
                 let sig = get_bytes(&env, "sig").ok_or("publication without sig")?;
-                if !creds.master_pub.verify(SigAlgo::Pkcs1v15Sha1, ct, sig) {
+                let algo = SigAlgo::parse(
+                    halite_proto::envelope::get_str(&env, "sig_algo").unwrap_or("PKCS1v15-SHA1"),
+                )
+                .map_err(|e| e.to_string())?;
+                if !creds.master_pub.verify(algo, ct, sig) {
                     return Err("publication signature failed to validate".into());
                 }
             }

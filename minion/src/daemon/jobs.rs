@@ -82,7 +82,7 @@ pub fn handle_publication(d: &Arc<Daemon>, load: Map) {
     tracing::info!(jid, fun, "starting a job");
     let d = d.clone();
     let spawned = std::thread::Builder::new()
-        .name(format!("job-{jid}"))
+        .name(format!("job-{}", jid.replace('\0', "")))
         .spawn(move || {
             let ret = run_job(&d, &load);
             send_return(&d, &load, ret);
@@ -139,16 +139,20 @@ fn failed(msg: String) -> JobRet {
 
 fn run_job(d: &Arc<Daemon>, load: &Map) -> JobRet {
     let jid = get_str(load, "jid").unwrap_or("").to_string();
-    let proc_file = d.procdir.join(&jid);
+    // The proc file is named by the jid: only well-formed jids get one.
+    let proc_file = (halite_proto::jid::is_jid(&jid) && !jid.contains(['/', '\0']))
+        .then(|| d.procdir.join(&jid));
     let mut proc = load.clone();
     proc.insert("pid".into(), Value::Int(i64::from(std::process::id())));
-    if halite_proto::jid::is_jid(&jid) || jid == "req" {
-        let _ = std::fs::write(&proc_file, msgpack::encode(&Value::Map(proc)));
+    if let Some(f) = &proc_file {
+        let _ = std::fs::write(f, msgpack::encode(&Value::Map(proc)));
     }
     let d2 = d.clone();
     let load2 = load.clone();
     let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || call(&d2, &load2)));
-    let _ = std::fs::remove_file(&proc_file);
+    if let Some(f) = &proc_file {
+        let _ = std::fs::remove_file(f);
+    }
     match r {
         Ok(r) => r,
         Err(p) => {

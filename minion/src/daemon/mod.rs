@@ -43,6 +43,15 @@ fn opt_int(cfg: &MinionConfig, key: &str, default: i64) -> i64 {
     }
 }
 
+/// A port option, refused when it is not one.
+fn port(cfg: &MinionConfig, key: &str, default: i64) -> Result<u16, String> {
+    let v = opt_int(cfg, key, default);
+    u16::try_from(v)
+        .ok()
+        .filter(|p| *p != 0)
+        .ok_or_else(|| format!("{key}: {v} is not a valid port"))
+}
+
 fn keepalive(cfg: &MinionConfig) -> Keepalive {
     Keepalive {
         enabled: cfg.opts.get("tcp_keepalive").is_none_or(Value::is_truthy),
@@ -138,7 +147,7 @@ fn sign_in_until_accepted(cfg: &MinionConfig, chan: &Channel) -> Result<(), Stri
             Err(e) => {
                 // A master that is down or overloaded: spread the retries of many minions
                 // over `random_reauth_delay` seconds.
-                let jitter = opt_int(cfg, "random_reauth_delay", 10).max(0) as u64;
+                let jitter = opt_int(cfg, "random_reauth_delay", 10).clamp(0, 3600) as u64;
                 let extra = u64::from(halite_proto::crypto::random_bytes(1)[0]) * jitter * 1000 / 255;
                 tracing::warn!("authentication failed: {e}; retrying");
                 std::thread::sleep(Duration::from_millis(extra));
@@ -146,7 +155,7 @@ fn sign_in_until_accepted(cfg: &MinionConfig, chan: &Channel) -> Result<(), Stri
         }
         std::thread::sleep(Duration::from_secs(wait));
         if max > wait {
-            wait = (wait * 2).min(max);
+            wait = wait.saturating_mul(2).min(max);
         }
     }
 }
@@ -155,12 +164,16 @@ fn sign_in_until_accepted(cfg: &MinionConfig, chan: &Channel) -> Result<(), Stri
 pub fn run(cfg: MinionConfig) -> Result<(), String> {
     let id = cfg.id().to_string();
     let pki = PathBuf::from(cfg.str("pki_dir").unwrap_or("/etc/salt/pki/minion"));
-    let keys = Keys::load_or_generate(&pki, opt_int(&cfg, "keysize", 2048) as u32)?;
+    let mut keys = Keys::load_or_generate(
+        &pki,
+        opt_int(&cfg, "keysize", 2048).clamp(1024, 16384) as u32,
+    )?;
+    keys.master_finger = cfg.str("master_finger").map(str::to_string);
     let master = cfg.str("master").unwrap_or("salt").to_string();
     let ka = keepalive(&cfg);
     let ctx = zmq::Context::new();
-    let ret_ep = tcp_endpoint(&master, opt_int(&cfg, "master_port", 4506) as u16);
-    let pub_ep = tcp_endpoint(&master, opt_int(&cfg, "publish_port", 4505) as u16);
+    let ret_ep = tcp_endpoint(&master, port(&cfg, "master_port", 4506)?);
+    let pub_ep = tcp_endpoint(&master, port(&cfg, "publish_port", 4505)?);
     // Requests (returns, files, pillar) may take a while on a busy master; a sign-in is
     // retried instead (`auth_timeout`, Salt's default 5 s).
     let timeout = Duration::from_secs(60);

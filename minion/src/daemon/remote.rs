@@ -47,7 +47,14 @@ impl RemoteFiles {
     }
 
     fn fetch(&self, saltenv: &str, rel: &str) -> Option<PathBuf> {
-        if rel.split('/').any(|c| c == "..") {
+        // Both name a path under the cache: no component may climb out of it.
+        if rel.split('/').any(|c| c == "..")
+            || saltenv.is_empty()
+            || saltenv == "."
+            || saltenv == ".."
+            || saltenv.contains(['/', '\0'])
+            || rel.contains('\0')
+        {
             return None;
         }
         let hash = self.ask(

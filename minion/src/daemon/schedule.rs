@@ -65,6 +65,13 @@ pub fn parse(schedule: &Map) -> Vec<Job> {
             Some(Value::Map(m)) => num(m.get("end")),
             other => num(other),
         };
+        let (Ok(every), Ok(splay)) = (
+            Duration::try_from_secs_f64(secs),
+            Duration::try_from_secs_f64(splay.max(0.0)),
+        ) else {
+            tracing::warn!(job = %name, "schedule job with an invalid interval or splay: skipped");
+            continue;
+        };
         let args = spec
             .get("args")
             .or_else(|| spec.get("arg"))
@@ -81,8 +88,8 @@ pub fn parse(schedule: &Map) -> Vec<Job> {
             function: function.to_string(),
             args,
             kwargs,
-            every: Duration::from_secs_f64(secs),
-            splay: Duration::from_secs_f64(splay.max(0.0)),
+            every,
+            splay,
             // Salt runs interval jobs once at start unless told otherwise.
             run_on_start: spec.get("run_on_start").is_none_or(Value::is_truthy),
         });
@@ -111,7 +118,7 @@ pub fn start(d: &Arc<Daemon>) {
         let d = d.clone();
         tracing::info!(job = %job.name, function = %job.function, every = ?job.every, "scheduled");
         let r = std::thread::Builder::new()
-            .name(format!("schedule-{}", job.name))
+            .name(format!("schedule-{}", job.name.replace('\0', "")))
             .spawn(move || {
                 let mut first = true;
                 loop {
