@@ -83,6 +83,26 @@ pub const KNOWN_MINION_KEYS: &[&str] = &[
     "use_superseded",
     "features",
     "lock_saltenv",
+    "acceptance_wait_time",
+    "acceptance_wait_time_max",
+    "rejected_retry",
+    "recon_default",
+    "recon_max",
+    "recon_randomize",
+    "tcp_keepalive",
+    "tcp_keepalive_idle",
+    "tcp_keepalive_cnt",
+    "tcp_keepalive_intvl",
+    "auth_timeout",
+    "auth_tries",
+    "keysize",
+    "sign_pub_messages",
+    "random_reauth_delay",
+    "return_retry_tries",
+    "master_finger",
+    "sls_list",
+    "top_file",
+    "zmq_filtering",
 ];
 
 /// The parts of the minion config Halite's local pipeline reads, with Salt's defaults.
@@ -255,6 +275,7 @@ impl MasterConfig {
         ins("log_file", join("/var/log/salt/master"));
         ins("key_logfile", join("/var/log/salt/key"));
         ins("log_level", "warning".into());
+        ins("log_level_logfile", "warning".into());
         ins("user", "root".into());
         ins("worker_threads", Value::Int(5));
         ins("timeout", Value::Int(5));

@@ -36,7 +36,11 @@ pub fn salt_master(args: Vec<String>) -> i32 {
         .clone()
         .or_else(|| cfg.str("log_level").map(str::to_string))
         .unwrap_or_else(|| "warning".into());
-    logging::init(&level);
+    let file_level = cfg
+        .str("log_level_logfile")
+        .unwrap_or("warning")
+        .to_string();
+    logging::init_daemon(&level, cfg.str("log_file"), &file_level);
     match halite_master::daemon::run(cfg) {
         Ok(()) => 0,
         Err(e) => {
@@ -77,7 +81,11 @@ pub fn salt_minion(args: Vec<String>) -> i32 {
         .clone()
         .or_else(|| cfg.str("log_level").map(str::to_string))
         .unwrap_or_else(|| "warning".into());
-    logging::init(&level);
+    let file_level = cfg
+        .str("log_level_logfile")
+        .unwrap_or("warning")
+        .to_string();
+    logging::init_daemon(&level, cfg.str("log_file"), &file_level);
     match halite_minion::daemon::run(cfg) {
         Ok(()) => 0,
         Err(e) => {

@@ -47,8 +47,27 @@ fn ret(m: &Master, id: &str, load: &Map) -> Value {
         return Value::Null;
     };
     let jid = if jid == "req" {
-        let mut last = m.last_jid.lock().unwrap_or_else(|p| p.into_inner());
-        halite_proto::jid::next_jid(&mut last)
+        // A job the minion started itself (schedule, startup states): allocate a jid and
+        // store a load for it, as Salt's `store_job` does, so `jobs.*` list it.
+        let jid = {
+            let mut last = m.last_jid.lock().unwrap_or_else(|p| p.into_inner());
+            halite_proto::jid::next_jid(&mut last)
+        };
+        let job = map([
+            ("fun", load.get("fun").cloned().unwrap_or(Value::Null)),
+            (
+                "arg",
+                load.get("fun_args").cloned().unwrap_or(Value::List(vec![])),
+            ),
+            ("tgt", id.into()),
+            ("tgt_type", "glob".into()),
+            ("jid", jid.clone().into()),
+            ("user", "root".into()),
+        ]);
+        if let Err(e) = m.jobs.save_load(&jid, &job, &[id.to_string()]) {
+            tracing::warn!(minion = id, jid, "storing the job: {e}");
+        }
+        jid
     } else if halite_proto::jid::is_jid(jid) {
         jid.to_string()
     } else {

@@ -338,10 +338,24 @@ fn send_return(d: &Arc<Daemon>, load: &Map, r: JobRet) {
             ret.insert(k.into(), v.clone());
         }
     }
-    if let Err(e) = d.chan.request(&ret) {
-        tracing::error!(jid, "could not return the job: {e}");
-    } else {
-        tracing::info!(jid, fun = %fun.py_str(), "returned a job");
+    // Salt's `return_retry_tries` (default 3), a few seconds apart: a master that is
+    // restarting still gets the result.
+    let tries = match d.cfg.opts.get("return_retry_tries") {
+        Some(Value::Int(n)) => (*n).clamp(1, 100),
+        _ => 3,
+    };
+    for attempt in 1..=tries {
+        match d.chan.request(&ret) {
+            Ok(_) => {
+                tracing::info!(jid, fun = %fun.py_str(), "returned a job");
+                return;
+            }
+            Err(e) if attempt < tries => {
+                tracing::warn!(jid, attempt, "returning the job failed: {e}; retrying");
+                std::thread::sleep(std::time::Duration::from_secs(5));
+            }
+            Err(e) => tracing::error!(jid, "could not return the job: {e}"),
+        }
     }
 }
 
