@@ -27,9 +27,10 @@ pub enum DecodeError {
     /// Bytes left over after the document.
     #[error("msgpack: {0} trailing bytes")]
     Trailing(usize),
-    /// A map key that is itself a map or a list: Python cannot hash those, so Salt never
-    /// sends them (and hashing them would let a frame cost quadratic time).
-    #[error("msgpack: unhashable map key")]
+    /// A map key that is a map or a list (Python cannot hash those, and hashing them would
+    /// let a frame cost quadratic time) or a float (NaN keys never compare equal): Salt
+    /// never sends such keys.
+    #[error("msgpack: unsupported map key")]
     UnhashableKey,
 }
 
@@ -172,7 +173,7 @@ impl<'a> Reader<'a> {
         let mut m = Map::with_capacity_and_hasher(n.min(1024), Default::default());
         for _ in 0..n {
             let k = self.value(depth + 1)?;
-            if matches!(k, Value::Map(_) | Value::List(_)) {
+            if matches!(k, Value::Map(_) | Value::List(_) | Value::Float(_)) {
                 return Err(DecodeError::UnhashableKey);
             }
             let v = self.value(depth + 1)?;
@@ -320,6 +321,8 @@ mod tests {
         // {{}: nil} and {[]: nil}
         assert_eq!(decode(&[0x81, 0x80, 0xc0]), Err(DecodeError::UnhashableKey));
         assert_eq!(decode(&[0x81, 0x90, 0xc0]), Err(DecodeError::UnhashableKey));
+        let nan_key = [0x81, 0xcb, 0xff, 0xff, 0xff, 0x0f, 0, 0, 0, 0, 0xc0];
+        assert_eq!(decode(&nan_key), Err(DecodeError::UnhashableKey));
     }
 
     #[test]
@@ -327,6 +330,7 @@ mod tests {
         let mut m = Map::default();
         m.insert(Value::Int(1), "a".into());
         m.insert("f".into(), Value::Float(1.5));
+        m.insert(Value::Bool(true), Value::Null);
         m.insert("n".into(), Value::Int(-40));
         m.insert("big".into(), Value::Int(1 << 40));
         let v = Value::Map(m);
