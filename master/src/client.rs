@@ -182,6 +182,7 @@ impl LocalClient {
         catch_up(&mut pending, &mut seen, on_return);
         let mut find_jobs: HashMap<String, String> = HashMap::new();
         let mut running: BTreeSet<String> = BTreeSet::new();
+        let mut answered: BTreeSet<String> = BTreeSet::new();
         let mut gather_deadline: Option<Instant> = None;
         while !pending.is_empty() {
             let now = Instant::now();
@@ -195,6 +196,7 @@ impl LocalClient {
                         break;
                     }
                     running.clear();
+                    answered.clear();
                     deadline = Instant::now() + timeout;
                     continue;
                 }
@@ -240,6 +242,11 @@ impl LocalClient {
                     .is_some_and(|m| !m.is_empty());
                 if busy {
                     running.insert(id.to_string());
+                }
+                answered.insert(id.to_string());
+                // Every late minion has said whether it is still at it: the round is over.
+                if gather_deadline.is_some() && pending.iter().all(|p| answered.contains(p)) {
+                    gather_deadline = Some(Instant::now());
                 }
             }
         }
