@@ -78,7 +78,17 @@ impl Hash for Value {
                     v.hash(state);
                 }
             }
-            Value::Map(m) => (6u8, m.len()).hash(state),
+            Value::Map(m) => {
+                // Equal maps may hold their entries in any order, so the entries are
+                // hashed one by one (with a fixed-key hasher) and combined by a sum.
+                let sum = m.iter().fold(0u64, |acc, (k, v)| {
+                    let mut h = std::hash::DefaultHasher::new();
+                    k.hash(&mut h);
+                    v.hash(&mut h);
+                    acc.wrapping_add(h.finish())
+                });
+                (6u8, m.len(), sum).hash(state)
+            }
         }
     }
 }
@@ -473,6 +483,28 @@ macro_rules! map {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn hash_of(v: &Value) -> u64 {
+        let mut h = std::hash::DefaultHasher::new();
+        v.hash(&mut h);
+        h.finish()
+    }
+
+    #[test]
+    fn equal_maps_hash_equal_and_different_maps_mostly_differ() {
+        let a: Map = [("x".into(), 1.into()), ("y".into(), 2.into())]
+            .into_iter()
+            .collect();
+        let b: Map = [("y".into(), 2.into()), ("x".into(), 1.into())]
+            .into_iter()
+            .collect();
+        let c: Map = [("x".into(), 1.into()), ("y".into(), 3.into())]
+            .into_iter()
+            .collect();
+        assert_eq!(Value::Map(a.clone()), Value::Map(b.clone()));
+        assert_eq!(hash_of(&Value::Map(a.clone())), hash_of(&Value::Map(b)));
+        assert_ne!(hash_of(&Value::Map(a)), hash_of(&Value::Map(c)));
+    }
 
     #[test]
     fn float_repr_matches_python() {
