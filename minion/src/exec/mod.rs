@@ -6,6 +6,7 @@ mod basic;
 mod cp;
 mod file;
 mod hashutil;
+mod pkg;
 pub mod state;
 mod users;
 
@@ -119,6 +120,7 @@ impl Functions for Exec {
             "cp" => cp::call(self, name, args, &kwargs),
             "user" | "group" => users::call(self, name, args, &kwargs),
             "hashutil" => hashutil::call(self, name, args, &kwargs),
+            "pkg" => pkg::call(self, name, args, &kwargs),
             "file" if !basic::handles(name) => file::call(self, name, args, &kwargs),
             _ => basic::call(self, name, args, &kwargs),
         }
@@ -130,6 +132,7 @@ impl Functions for Exec {
             || cp::FUNCTIONS.contains(&name)
             || users::FUNCTIONS.contains(&name)
             || hashutil::FUNCTIONS.contains(&name)
+            || pkg::FUNCTIONS.contains(&name)
     }
 }
 
