@@ -105,6 +105,13 @@ pub const KNOWN_MINION_KEYS: &[&str] = &[
     "zmq_filtering",
 ];
 
+/// Salt's default `*_roots`: `{base: [a, b]}`.
+fn base_roots(a: &str, b: &str) -> Value {
+    let mut m = Map::default();
+    m.insert("base".into(), Value::List(vec![a.into(), b.into()]));
+    Value::Map(m)
+}
+
 /// The parts of the minion config Halite's local pipeline reads, with Salt's defaults.
 #[derive(Clone, Debug)]
 pub struct MinionConfig {
@@ -136,18 +143,8 @@ impl MinionConfig {
         ins("log_file", join("/var/log/salt/minion"));
         ins("log_level", "warning".into());
         ins("log_level_logfile", "warning".into());
-        let mut fr = Map::default();
-        fr.insert(
-            "base".into(),
-            Value::List(vec!["/srv/salt".into(), "/srv/spm/salt".into()]),
-        );
-        ins("file_roots", Value::Map(fr));
-        let mut pr = Map::default();
-        pr.insert(
-            "base".into(),
-            Value::List(vec!["/srv/pillar".into(), "/srv/spm/pillar".into()]),
-        );
-        ins("pillar_roots", Value::Map(pr));
+        ins("file_roots", base_roots("/srv/salt", "/srv/spm/salt"));
+        ins("pillar_roots", base_roots("/srv/pillar", "/srv/spm/pillar"));
         ins("state_top", "top.sls".into());
         ins("state_top_saltenv", Value::Null);
         ins("renderer", "jinja|yaml".into());
@@ -290,18 +287,8 @@ impl MasterConfig {
         ins("publish_session", Value::Int(86400));
         ins("file_buffer_size", Value::Int(1_048_576));
         ins("hash_type", "sha256".into());
-        let mut fr = Map::default();
-        fr.insert(
-            "base".into(),
-            Value::List(vec!["/srv/salt".into(), "/srv/spm/salt".into()]),
-        );
-        ins("file_roots", Value::Map(fr));
-        let mut pr = Map::default();
-        pr.insert(
-            "base".into(),
-            Value::List(vec!["/srv/pillar".into(), "/srv/spm/pillar".into()]),
-        );
-        ins("pillar_roots", Value::Map(pr));
+        ins("file_roots", base_roots("/srv/salt", "/srv/spm/salt"));
+        ins("pillar_roots", base_roots("/srv/pillar", "/srv/spm/pillar"));
         ins("nodegroups", Value::map());
         ins("renderer", "jinja|yaml".into());
         ins("state_top", "salt://top.sls".into());

@@ -76,6 +76,39 @@ fn matching(pki: &Pki, states: &[KeyState], pattern: Option<&str>) -> Vec<(KeySt
     v
 }
 
+/// Accept or reject the keys in `from` matching `glob`, after Salt's listing and prompt;
+/// whether any was moved.
+fn move_keys(pki: &Pki, from: &[KeyState], glob: Option<&str>, to: KeyState, yes: bool) -> bool {
+    let verb = if to == KeyState::Accepted {
+        "accepted"
+    } else {
+        "rejected"
+    };
+    let keys = matching(pki, from, glob);
+    if keys.is_empty() {
+        println!(
+            "The key glob '{}' does not match any unaccepted keys.",
+            glob.unwrap_or("*")
+        );
+        return false;
+    }
+    println!("The following keys are going to be {verb}:");
+    println!("Unaccepted Keys:");
+    for (_, id) in &keys {
+        println!("{id}");
+    }
+    if !confirm(yes, "Proceed?") {
+        return false;
+    }
+    for (s, id) in keys {
+        match pki.moved(s, to, &id) {
+            Ok(()) => println!("Key for minion {id} {verb}."),
+            Err(e) => eprintln!("Key for minion {id} could not be {verb}: {e}"),
+        }
+    }
+    true
+}
+
 /// Run one `salt-key` action; the exit code.
 #[allow(clippy::too_many_arguments)]
 pub fn run(
@@ -108,28 +141,8 @@ pub fn run(
             if include_all {
                 from.extend([KeyState::Rejected, KeyState::Denied]);
             }
-            let keys = matching(pki, &from, if action == "accept" { arg } else { None });
-            if keys.is_empty() {
-                println!(
-                    "The key glob '{}' does not match any unaccepted keys.",
-                    arg.unwrap_or("*")
-                );
-                return 0;
-            }
-            println!("The following keys are going to be accepted:");
-            println!("Unaccepted Keys:");
-            for (_, id) in &keys {
-                println!("{id}");
-            }
-            if !confirm(yes, "Proceed?") {
-                return 0;
-            }
-            for (s, id) in keys {
-                match pki.moved(s, KeyState::Accepted, &id) {
-                    Ok(()) => println!("Key for minion {id} accepted."),
-                    Err(e) => eprintln!("Key for minion {id} could not be accepted: {e}"),
-                }
-            }
+            let glob = if action == "accept" { arg } else { None };
+            move_keys(pki, &from, glob, KeyState::Accepted, yes);
             0
         }
         "reject" | "reject_all" => {
@@ -137,29 +150,10 @@ pub fn run(
             if include_all {
                 from.extend([KeyState::Accepted, KeyState::Denied]);
             }
-            let keys = matching(pki, &from, if action == "reject" { arg } else { None });
-            if keys.is_empty() {
-                println!(
-                    "The key glob '{}' does not match any unaccepted keys.",
-                    arg.unwrap_or("*")
-                );
-                return 0;
+            let glob = if action == "reject" { arg } else { None };
+            if move_keys(pki, &from, glob, KeyState::Rejected, yes) {
+                rotate(cfg);
             }
-            println!("The following keys are going to be rejected:");
-            println!("Unaccepted Keys:");
-            for (_, id) in &keys {
-                println!("{id}");
-            }
-            if !confirm(yes, "Proceed?") {
-                return 0;
-            }
-            for (s, id) in keys {
-                match pki.moved(s, KeyState::Rejected, &id) {
-                    Ok(()) => println!("Key for minion {id} rejected."),
-                    Err(e) => eprintln!("Key for minion {id} could not be rejected: {e}"),
-                }
-            }
-            rotate(cfg);
             0
         }
         "delete" | "delete_all" => {

@@ -301,19 +301,13 @@ pub fn salt(args: Vec<String>) -> i32 {
     };
     if is_async {
         return match client.publish(&job) {
-            Ok(p) => {
-                match p.jid {
-                    Some(j) => {
-                        println!("Executed command with job ID: {j}");
-                        0
-                    }
-                    None => {
-                        println!("No minions matched the target. No command was sent, no jid was assigned.");
-                        eprintln!("ERROR: No return received");
-                        2
-                    }
+            Ok(p) => match p.jid {
+                Some(j) => {
+                    println!("Executed command with job ID: {j}");
+                    0
                 }
-            }
+                None => no_match(),
+            },
             Err(e) => {
                 eprintln!("ERROR: {e}");
                 2
@@ -335,6 +329,13 @@ struct Run<'a> {
     hide_timeout: bool,
     show_jid: bool,
     timeout: Duration,
+}
+
+/// Salt's answer when a target matches no minion; the exit code.
+fn no_match() -> i32 {
+    println!("No minions matched the target. No command was sent, no jid was assigned.");
+    eprintln!("ERROR: No return received");
+    2
 }
 
 fn no_response(jid: &str) -> String {
@@ -374,9 +375,7 @@ impl Run<'_> {
             }
         };
         let Some(jid) = published.jid else {
-            println!("No minions matched the target. No command was sent, no jid was assigned.");
-            eprintln!("ERROR: No return received");
-            return 2;
+            return no_match();
         };
         if self.verbose {
             println!("Executing job with jid {jid}\n-------------------------------------------\n");
@@ -471,9 +470,7 @@ impl Run<'_> {
             }
         };
         let Some(jid) = published.jid else {
-            println!("No minions matched the target. No command was sent, no jid was assigned.");
-            eprintln!("ERROR: No return received");
-            return 2;
+            return no_match();
         };
         let mut up: Vec<String> = Vec::new();
         self.client.collect(

@@ -27,28 +27,8 @@ fn mask(v: &Value) -> Value {
     }
 }
 
-/// A job id as Salt makes them: the local time as `%Y%m%d%H%M%S%f`.
-pub fn gen_jid() -> String {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
-    let secs = now.as_secs() as libc::time_t;
-    // SAFETY: localtime_r writes only into the `tm` we pass.
-    let mut tm: libc::tm = unsafe { std::mem::zeroed() };
-    unsafe {
-        libc::localtime_r(&secs, &mut tm);
-    }
-    format!(
-        "{:04}{:02}{:02}{:02}{:02}{:02}{:06}",
-        tm.tm_year + 1900,
-        tm.tm_mon + 1,
-        tm.tm_mday,
-        tm.tm_hour,
-        tm.tm_min,
-        tm.tm_sec,
-        now.subsec_micros()
-    )
-}
+/// A job id as Salt makes them (`halite_proto::jid`).
+pub use halite_proto::jid::gen_jid;
 
 /// Run `fun` with `args`/`kwargs`.
 pub fn call(
