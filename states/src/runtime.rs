@@ -22,6 +22,8 @@ pub struct Runner<'a> {
     test: bool,
     failhard: bool,
     run_num: i64,
+    /// Modules whose `mod_init` has run (Salt's `State.mod_init`).
+    inited: std::collections::HashSet<String>,
     running: Running,
     pre: Running,
     plan: Plan,
@@ -85,6 +87,7 @@ impl<'a> Runner<'a> {
             test,
             failhard,
             run_num: 0,
+            inited: Default::default(),
             running: IndexMap::default(),
             pre: IndexMap::default(),
             plan,
@@ -320,7 +323,23 @@ impl<'a> Runner<'a> {
         m
     }
 
+    /// Salt's `_mod_init`: the first chunk of a module with a `mod_init` runs it.
+    fn mod_init(&mut self, idx: usize) {
+        let low = &self.plan.chunks[idx];
+        let state = low.get("state").map(Value::py_str).unwrap_or_default();
+        let fun = low.get("fun").map(Value::py_str).unwrap_or_default();
+        if self.inited.contains(&state) || self.registry.get(&format!("{state}.{fun}")).is_none() {
+            return;
+        }
+        if let Some(init) = self.registry.mod_init(&state) {
+            if init(low, self.opts) {
+                self.inited.insert(state);
+            }
+        }
+    }
+
     fn call_chunk(&mut self, idx: usize, depth: usize) -> bool {
+        self.mod_init(idx);
         let tag = self.plan.graph.tag(idx).to_string();
         let (status, reqs) = self.check_requisites(idx);
         match status {

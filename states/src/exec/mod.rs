@@ -1,4 +1,9 @@
 //! Execution-function helpers shared by state modules and the execution registry.
 
+pub mod apt;
+pub mod aptpkg;
 pub mod cmdrun;
 pub mod dpkg;
+pub mod kmod;
+pub mod sysctl;
+pub mod systemd;

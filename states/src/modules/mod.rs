@@ -2,6 +2,9 @@
 
 pub mod cmd;
 pub mod file;
+pub mod kmod;
+pub mod pkg;
+pub mod sysctl;
 pub mod test;
 
 use crate::chunk::Chunk;
@@ -49,10 +52,15 @@ impl StateCall<'_> {
 /// A state function: low chunk in, Salt's return dict out.
 pub type StateFn = fn(&StateCall) -> Result<Map>;
 
+/// A module's `mod_init`: run before the first chunk of the module in a state run, with
+/// that chunk and the options; `true` marks the module initialised for the run.
+pub type ModInitFn = fn(&Chunk, &Map) -> bool;
+
 /// The registry of state modules.
 pub struct Registry {
     functions: HashMap<&'static str, StateFn>,
     mod_watch: HashMap<&'static str, StateFn>,
+    mod_init: HashMap<&'static str, ModInitFn>,
 }
 
 impl Registry {
@@ -61,10 +69,14 @@ impl Registry {
         let mut r = Registry {
             functions: HashMap::default(),
             mod_watch: HashMap::default(),
+            mod_init: HashMap::default(),
         };
         test::register(&mut r);
         cmd::register(&mut r);
         file::register(&mut r);
+        sysctl::register(&mut r);
+        kmod::register(&mut r);
+        pkg::register(&mut r);
         r
     }
 
@@ -76,6 +88,16 @@ impl Registry {
     /// Set a module's `mod_watch`.
     pub fn add_mod_watch(&mut self, module: &'static str, f: StateFn) {
         self.mod_watch.insert(module, f);
+    }
+
+    /// Set a module's `mod_init`.
+    pub fn add_mod_init(&mut self, module: &'static str, f: ModInitFn) {
+        self.mod_init.insert(module, f);
+    }
+
+    /// The module's `mod_init`.
+    pub fn mod_init(&self, module: &str) -> Option<ModInitFn> {
+        self.mod_init.get(module).copied()
     }
 
     /// The function `module.function`.
@@ -96,6 +118,7 @@ impl Registry {
             "file.comment" | "file.uncomment" => &["name", "regex"],
             "file.symlink" => &["name", "target"],
             "file.copy" | "file.recurse" => &["name", "source"],
+            "sysctl.present" => &["name", "value"],
             _ => &["name"],
         }
     }

@@ -1,0 +1,223 @@
+//! `pkg.*` states on real apt/dpkg, Halite beside real Salt 3008.5.
+//!
+//! Each scenario gets two throwaway roots on one local APT repository of small packages
+//! (`../shared/recipes/dpkg-root.sh`: halite-demo-etcd 1.0, halite-demo-kubelet 1.0 and 1.1,
+//! kubelet depending on etcd): the same set-up in both, then the same SLS applied by real
+//! Salt in one and by Halite in the other (test=True first, then for real, then again),
+//! each in a private mount namespace where the root's `etc/apt` covers `/etc/apt`. The
+//! state returns (minus timings), the exit codes and the resulting package databases must
+//! be identical. The host's dpkg/apt state is fingerprinted before and after: it must not
+//! change.
+//!
+//! Needs root, unshare, apt and dpkg (skips and says so without them); the Salt comparison
+//! needs `/opt/salt-venv` (`../shared/salt-reference/install.sh`; CI installs it). Without
+//! real Salt, Halite's results are still checked against the package databases.
+
+#[path = "common/aptroot.rs"]
+mod aptroot;
+
+use aptroot::{host_fingerprint, unavailable, AptRepo, AptRoot};
+use serde_json::Value as Json;
+use std::path::{Path, PathBuf};
+
+fn salt_call() -> Option<PathBuf> {
+    let p = PathBuf::from(std::env::var("SALT_VENV").unwrap_or_else(|_| "/opt/salt-venv".into()))
+        .join("bin/salt-call");
+    p.is_file().then_some(p)
+}
+
+/// One scenario: apt-get set-up commands, an SLS, and the runs (extra CLI arguments).
+struct Scenario {
+    name: &'static str,
+    setup: &'static [&'static [&'static str]],
+    sls: &'static str,
+    runs: &'static [&'static [&'static str]],
+}
+
+const TEST_THEN_REAL: &[&[&str]] = &[&["test=True"], &[], &[]];
+
+const SCENARIOS: &[Scenario] = &[
+    Scenario {
+        name: "install_pinned_with_dependency",
+        setup: &[],
+        sls: "kubelet:\n  pkg.installed:\n    - name: halite-demo-kubelet\n    - version: '1.0'\n",
+        runs: TEST_THEN_REAL,
+    },
+    Scenario {
+        name: "install_pkgs_list",
+        setup: &[],
+        sls: "pkgs:\n  pkg.installed:\n    - pkgs:\n      - halite-demo-etcd\n      - halite-demo-kubelet: '1.1'\n",
+        runs: TEST_THEN_REAL,
+    },
+    Scenario {
+        name: "installed_any_version_already",
+        setup: &[&["install", "halite-demo-kubelet=1.0"]],
+        sls: "kubelet:\n  pkg.installed:\n    - name: halite-demo-kubelet\n",
+        runs: TEST_THEN_REAL,
+    },
+    Scenario {
+        name: "upgrade_by_version",
+        setup: &[&["install", "halite-demo-kubelet=1.0"]],
+        sls: "kubelet:\n  pkg.installed:\n    - name: halite-demo-kubelet\n    - version: '1.1'\n",
+        runs: TEST_THEN_REAL,
+    },
+    Scenario {
+        name: "downgrade_by_version",
+        setup: &[&["install", "halite-demo-kubelet"]],
+        sls: "kubelet:\n  pkg.installed:\n    - name: halite-demo-kubelet\n    - version: '1.0'\n",
+        runs: TEST_THEN_REAL,
+    },
+    Scenario {
+        name: "version_comparisons",
+        setup: &[],
+        sls: "ge:\n  pkg.installed:\n    - name: halite-demo-kubelet\n    - version: '>=1.1'\nlt:\n  pkg.installed:\n    - name: halite-demo-etcd\n    - version: '<2.0'\n",
+        runs: TEST_THEN_REAL,
+    },
+    Scenario {
+        name: "latest",
+        setup: &[&["install", "halite-demo-kubelet=1.0"]],
+        sls: "kubelet:\n  pkg.latest:\n    - name: halite-demo-kubelet\netcd:\n  pkg.latest:\n    - pkgs: [halite-demo-etcd]\n",
+        runs: TEST_THEN_REAL,
+    },
+    Scenario {
+        name: "removed_and_purged",
+        setup: &[&["install", "halite-demo-kubelet"]],
+        sls: "kubelet:\n  pkg.removed:\n    - name: halite-demo-kubelet\netcd:\n  pkg.purged:\n    - name: halite-demo-etcd\n    - require:\n      - pkg: kubelet\nnothing:\n  pkg.removed:\n    - name: halite-demo-nothing\n",
+        runs: TEST_THEN_REAL,
+    },
+    Scenario {
+        name: "hold_and_unhold",
+        setup: &[&["install", "halite-demo-kubelet=1.0"]],
+        sls: "kubelet:\n  pkg.installed:\n    - name: halite-demo-kubelet\n    - hold: True\netcd:\n  pkg.held:\n    - name: halite-demo-etcd\n",
+        runs: TEST_THEN_REAL,
+    },
+    Scenario {
+        name: "unheld",
+        setup: &[
+            &["install", "halite-demo-kubelet=1.0"],
+        ],
+        sls: "hold:\n  pkg.held:\n    - name: halite-demo-kubelet\nunhold:\n  pkg.unheld:\n    - name: halite-demo-kubelet\n    - require:\n      - pkg: hold\n",
+        runs: &[&[], &[]],
+    },
+    Scenario {
+        name: "bad_input_other_states_unharmed",
+        setup: &[],
+        sls: "unknown:\n  pkg.installed:\n    - name: halite-demo-no-such-package\nbadversion:\n  pkg.installed:\n    - name: halite-demo-etcd\n    - version: '9.9'\ngood:\n  pkg.installed:\n    - name: halite-demo-etcd\n",
+        runs: TEST_THEN_REAL,
+    },
+    Scenario {
+        name: "local_deb_sources",
+        setup: &[],
+        sls: "etcd:\n  pkg.installed:\n    - sources:\n      - halite-demo-etcd: {repo}/halite-demo-etcd_1.0_all.deb\n",
+        runs: TEST_THEN_REAL,
+    },
+    Scenario {
+        name: "uptodate",
+        setup: &[&["install", "halite-demo-kubelet=1.0"]],
+        sls: "all:\n  pkg.uptodate:\n    - refresh: True\n",
+        runs: TEST_THEN_REAL,
+    },
+];
+
+/// A state-run JSON with the timings taken out.
+fn normalized(stdout: &str) -> Json {
+    let mut v: Json =
+        serde_json::from_str(stdout).unwrap_or_else(|e| panic!("not JSON ({e}):\n{stdout}"));
+    if let Some(states) = v.get_mut("local").and_then(Json::as_object_mut) {
+        for ret in states.values_mut() {
+            if let Some(r) = ret.as_object_mut() {
+                r.remove("start_time");
+                r.remove("duration");
+            }
+        }
+    }
+    v
+}
+
+fn apply(root: &AptRoot, bin: &Path, cfg: &Path, extra: &[&str]) -> (i32, Json) {
+    let mut args = vec![
+        "--local",
+        "-c",
+        cfg.to_str().expect("utf-8"),
+        "--out=json",
+        "state.apply",
+        "scenario",
+    ];
+    args.extend_from_slice(extra);
+    let out = root.run(bin, &args);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    (out.status.code().unwrap_or(-1), normalized(&stdout))
+}
+
+#[test]
+fn pkg_states_match_real_salt_on_a_throwaway_root() {
+    if let Some(why) = unavailable() {
+        eprintln!("SKIPPED: {why}");
+        return;
+    }
+    let salt = salt_call();
+    if salt.is_none() {
+        eprintln!(
+            "real Salt is not installed at /opt/salt-venv: Halite runs without the comparison"
+        );
+    }
+    let halite = PathBuf::from(env!("CARGO_BIN_EXE_salt-call"));
+    let before = host_fingerprint();
+    let repo = AptRepo::new();
+    let mut compared = 0;
+    for sc in SCENARIOS {
+        let srv = repo.dir.path().join(format!("srv-{}", sc.name));
+        std::fs::create_dir_all(&srv).expect("srv");
+        let sls = sc.sls.replace("{repo}", &repo.path().display().to_string());
+        std::fs::write(srv.join("scenario.sls"), sls).expect("sls");
+        let ours = AptRoot::new(&repo);
+        let theirs = AptRoot::new(&repo);
+        for root in [&ours, &theirs] {
+            for cmd in sc.setup {
+                root.apt_get(cmd);
+            }
+        }
+        let our_cfg = ours.minion_config("halite", &srv);
+        let their_cfg = theirs.minion_config("salt", &srv);
+        for (i, extra) in sc.runs.iter().enumerate() {
+            let (rc, got) = apply(&ours, &halite, &our_cfg, extra);
+            let step = format!("{} run {} {:?}", sc.name, i + 1, extra);
+            assert!(
+                got.get("local").is_some_and(Json::is_object),
+                "{step}: Halite gave no state returns: {got}"
+            );
+            if let Some(salt) = &salt {
+                let (salt_rc, want) = apply(&theirs, salt, &their_cfg, extra);
+                // Maps compare without regard to order (Salt's package changes come from a
+                // Python set); the order of the states themselves is compared on its own.
+                let order = |v: &Json| -> Vec<String> {
+                    v.get("local")
+                        .and_then(Json::as_object)
+                        .map(|m| m.keys().cloned().collect())
+                        .unwrap_or_default()
+                };
+                assert!(
+                    got == want && order(&got) == order(&want),
+                    "{step}: Halite's return differs from Salt's\nHalite: {}\nSalt:   {}",
+                    serde_json::to_string_pretty(&got).expect("json"),
+                    serde_json::to_string_pretty(&want).expect("json"),
+                );
+                assert_eq!(rc, salt_rc, "{step}: exit code differs");
+                assert_eq!(
+                    ours.dpkg_query(),
+                    theirs.dpkg_query(),
+                    "{step}: package databases differ"
+                );
+                compared += 1;
+            }
+        }
+        eprintln!("{}: ok", sc.name);
+    }
+    drop(repo);
+    assert_eq!(
+        host_fingerprint(),
+        before,
+        "the host's dpkg/apt state changed during the suite"
+    );
+    eprintln!("{compared} runs compared with real Salt");
+}
