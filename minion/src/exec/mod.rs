@@ -7,7 +7,9 @@ mod cp;
 mod file;
 mod hashutil;
 mod pkg;
+mod service;
 pub mod state;
+mod sysctl_kmod;
 mod users;
 
 use crate::context::Minion;
@@ -121,6 +123,8 @@ impl Functions for Exec {
             "user" | "group" => users::call(self, name, args, &kwargs),
             "hashutil" => hashutil::call(self, name, args, &kwargs),
             "pkg" => pkg::call(self, name, args, &kwargs),
+            "service" => service::call(self, name, args, &kwargs),
+            "sysctl" | "kmod" => sysctl_kmod::call(self, name, args, &kwargs),
             "file" if !basic::handles(name) => file::call(self, name, args, &kwargs),
             _ => basic::call(self, name, args, &kwargs),
         }
@@ -133,6 +137,8 @@ impl Functions for Exec {
             || users::FUNCTIONS.contains(&name)
             || hashutil::FUNCTIONS.contains(&name)
             || pkg::FUNCTIONS.contains(&name)
+            || service::FUNCTIONS.contains(&name)
+            || sysctl_kmod::FUNCTIONS.contains(&name)
     }
 }
 

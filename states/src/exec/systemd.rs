@@ -26,27 +26,23 @@ pub struct UnitInfo {
 impl UnitInfo {
     /// `systemctl is-active` succeeds.
     pub fn is_active(&self) -> bool {
-        matches!(
-            self.active_state.as_str(),
-            "active" | "reloading" | "activating"
-        )
+        matches!(self.active_state.as_str(), "active" | "reloading")
     }
 }
 
 /// The unit name systemd uses: `.service` added when no known unit suffix is given.
 pub fn canonical_name(name: &str) -> String {
+    // Salt's list (a plain `endswith`, no dot).
     const SUFFIXES: &[&str] = &[
-        ".service",
-        ".socket",
-        ".device",
-        ".mount",
-        ".automount",
-        ".swap",
-        ".target",
-        ".path",
-        ".timer",
-        ".slice",
-        ".scope",
+        "service",
+        "socket",
+        "device",
+        "mount",
+        "automount",
+        "swap",
+        "target",
+        "path",
+        "timer",
     ];
     if SUFFIXES.iter().any(|s| name.ends_with(s)) {
         name.to_string()
@@ -189,6 +185,180 @@ pub fn systemctl(args: &[&str]) -> Result<Output> {
 /// Is systemd the init system here (`/run/systemd/system` exists, as `sd_booted()`)?
 pub fn booted() -> bool {
     std::path::Path::new("/run/systemd/system").is_dir()
+}
+
+fn dbus_file_state(conn: &zbus::blocking::Connection, unit: &str) -> zbus::Result<String> {
+    let manager = zbus::blocking::Proxy::new(
+        conn,
+        "org.freedesktop.systemd1",
+        "/org/freedesktop/systemd1",
+        "org.freedesktop.systemd1.Manager",
+    )?;
+    manager.call("GetUnitFileState", &(unit,))
+}
+
+/// The unit file's enablement as `systemctl is-enabled` prints it (read from disk by
+/// systemd: `GetUnitFileState`), `None` when the unit has no file.
+pub fn unit_file_state(unit: &str) -> Result<Option<String>> {
+    if let Some(conn) = bus() {
+        match dbus_file_state(&conn, unit) {
+            Ok(state) => return Ok(Some(state)),
+            Err(zbus::Error::MethodError(..)) => return Ok(None),
+            Err(e) => {
+                tracing::debug!(unit, error = %e, "D-Bus query failed: using systemctl");
+                forget_bus();
+            }
+        }
+    }
+    let out = systemctl(&["is-enabled", "--", unit])?;
+    Ok(
+        (!out.stdout.is_empty() && !out.stdout.contains(' '))
+            .then(|| out.stdout.trim().to_string()),
+    )
+}
+
+/// `systemctl is-enabled` succeeds for this state (Salt's `enabled()`; `alias` counts
+/// through the unit it names, which systemd reports for us).
+pub fn is_enabled_state(state: &str) -> bool {
+    matches!(
+        state,
+        "enabled" | "enabled-runtime" | "static" | "indirect" | "generated" | "transient" | "alias"
+    )
+}
+
+/// Salt's `_check_for_unit_changes`: reload systemd when a unit file changed on disk, or
+/// when a unit file in `/etc/systemd/system` is not known to systemd yet.
+pub fn reload_if_changed(unit: &str) -> Result<UnitInfo> {
+    let info = unit_info(unit)?;
+    let untracked = info.load_state == "not-found"
+        && std::path::Path::new("/etc/systemd/system")
+            .join(unit)
+            .is_file();
+    if info.need_daemon_reload || untracked {
+        daemon_reload()?;
+        return unit_info(unit);
+    }
+    Ok(info)
+}
+
+/// `systemctl --system daemon-reload`.
+pub fn daemon_reload() -> Result<()> {
+    let out = systemctl(&["--system", "daemon-reload"])?;
+    if out.retcode != 0 {
+        let mut text = out.stdout;
+        if !out.stderr.is_empty() {
+            if !text.is_empty() {
+                text.push('\n');
+            }
+            text.push_str(&out.stderr);
+        }
+        return Err(Error::CommandExecution(format!(
+            "Problem performing systemctl daemon-reload: {text}"
+        )));
+    }
+    Ok(())
+}
+
+/// A unit change (`start`, `stop`, `restart`, `reload`, `force-reload`, `enable`,
+/// `disable`) through systemctl, which waits for the job unless `no_block`; `Err` holds
+/// systemctl's message.
+pub fn change(action: &str, unit: &str, no_block: bool) -> Result<std::result::Result<(), String>> {
+    let mut args = Vec::with_capacity(4);
+    if no_block {
+        args.push("--no-block");
+    }
+    args.push(action);
+    args.push(unit);
+    let out = systemctl(&args)?;
+    if out.retcode == 0 {
+        return Ok(Ok(()));
+    }
+    let text: Vec<&str> = out
+        .stderr
+        .lines()
+        .filter(|l| !l.ends_with(".scope"))
+        .collect();
+    Ok(Err(text.join("\n").trim().to_string()))
+}
+
+/// Is the unit masked (`/etc/systemd/system/<unit>`, or `/run/systemd/system/<unit>` for
+/// a runtime mask, is a link to `/dev/null`)?
+pub fn masked(unit: &str, runtime: bool) -> bool {
+    let dir = if runtime {
+        "/run/systemd/system"
+    } else {
+        "/etc/systemd/system"
+    };
+    std::fs::read_link(std::path::Path::new(dir).join(unit))
+        .is_ok_and(|t| t == std::path::Path::new("/dev/null"))
+}
+
+/// `systemctl mask|unmask [--runtime] unit`: `Err` holds the whole output.
+pub fn mask(unit: &str, on: bool, runtime: bool) -> Result<std::result::Result<(), String>> {
+    let mut args = vec![if on { "mask" } else { "unmask" }];
+    if runtime {
+        args.push("--runtime");
+    }
+    args.push(unit);
+    let out = systemctl(&args)?;
+    if out.retcode == 0 {
+        return Ok(Ok(()));
+    }
+    let mut text = out.stdout;
+    if !out.stderr.is_empty() {
+        if !text.is_empty() {
+            text.push('\n');
+        }
+        text.push_str(&out.stderr);
+    }
+    Ok(Err(text))
+}
+
+/// Salt's `service.get_all`: the units in systemd's unit directories (`.service` ones
+/// without the suffix) and the SysV scripts of `/etc/init.d`, sorted.
+pub fn get_all() -> Vec<String> {
+    let mut out = std::collections::BTreeSet::new();
+    for dir in [
+        "/lib/systemd/system",
+        "/usr/lib/systemd/system",
+        "/etc/systemd/system",
+    ] {
+        let p = std::path::Path::new(dir);
+        if p.is_symlink() {
+            continue;
+        }
+        let Ok(entries) = std::fs::read_dir(p) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let Some((base, kind)) = name.rsplit_once('.') else {
+                continue;
+            };
+            match kind {
+                "service" => {
+                    out.insert(base.to_string());
+                }
+                "socket" | "device" | "mount" | "automount" | "swap" | "target" | "path"
+                | "timer" => {
+                    out.insert(name);
+                }
+                _ => {}
+            }
+        }
+    }
+    if let Ok(entries) = std::fs::read_dir("/etc/init.d") {
+        use std::os::unix::fs::PermissionsExt;
+        for e in entries.flatten() {
+            let executable = e
+                .metadata()
+                .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0);
+            if executable {
+                out.insert(e.file_name().to_string_lossy().into_owned());
+            }
+        }
+    }
+    out.into_iter().collect()
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@ pub mod cmd;
 pub mod file;
 pub mod kmod;
 pub mod pkg;
+pub mod service;
 pub mod sysctl;
 pub mod test;
 
@@ -77,6 +78,7 @@ impl Registry {
         sysctl::register(&mut r);
         kmod::register(&mut r);
         pkg::register(&mut r);
+        service::register(&mut r);
         r
     }
 

@@ -1,0 +1,260 @@
+//! `service.*` states on a real systemd, Halite beside real Salt 3008.5.
+//!
+//! Two private systemds (`../shared/recipes/systemd-ns.sh`: PID 1 of their own pid, mount,
+//! uts, ipc and cgroup namespaces, their own `/etc/systemd/system`, `/run` and D-Bus system
+//! bus), one for Salt and one for Halite, get the same unit files and the same set-up. Each
+//! scenario's SLS is then applied inside each (test=True first, then for real, then again):
+//! the state returns (minus timings), the exit codes and the units' `ActiveState` /
+//! `UnitFileState` afterwards must be identical. Units are per scenario (`s<N>-...`).
+//!
+//! Where systemd cannot start on the machine, the test says so and skips; without real Salt
+//! (`/opt/salt-venv`), Halite's runs are checked against systemd's own view only.
+
+#[path = "common/systemdns.rs"]
+mod systemdns;
+
+use serde_json::Value as Json;
+use std::path::{Path, PathBuf};
+use systemdns::PrivateSystemd;
+
+fn salt_call() -> Option<PathBuf> {
+    let p = PathBuf::from(std::env::var("SALT_VENV").unwrap_or_else(|_| "/opt/salt-venv".into()))
+        .join("bin/salt-call");
+    p.is_file().then_some(p)
+}
+
+/// One scenario: unit files, systemctl set-up commands, an SLS, and the runs.
+struct Scenario {
+    name: &'static str,
+    units: &'static [(&'static str, &'static str)],
+    setup: &'static [&'static [&'static str]],
+    sls: &'static str,
+    runs: &'static [&'static [&'static str]],
+    check: &'static [&'static str],
+}
+
+const SIMPLE: &str = "[Unit]\nDescription=demo\n[Service]\nExecStart=/bin/sleep infinity\nExecReload=/bin/true\n[Install]\nWantedBy=multi-user.target\n";
+const STATIC: &str = "[Unit]\nDescription=static\n[Service]\nExecStart=/bin/sleep infinity\n";
+const ONESHOT: &str = "[Unit]\nDescription=once\n[Service]\nType=oneshot\nExecStart=/bin/true\n[Install]\nWantedBy=multi-user.target\n";
+const FAILING: &str = "[Unit]\nDescription=failer\n[Service]\nType=oneshot\nExecStart=/bin/false\n[Install]\nWantedBy=multi-user.target\n";
+const TEST_THEN_REAL: &[&[&str]] = &[&["test=True"], &[], &[]];
+
+const SCENARIOS: &[Scenario] = &[
+    Scenario {
+        name: "s1",
+        units: &[("s1-demo.service", SIMPLE)],
+        setup: &[],
+        sls: "demo:\n  service.running:\n    - name: s1-demo\n    - enable: True\n",
+        runs: TEST_THEN_REAL,
+        check: &["s1-demo.service"],
+    },
+    Scenario {
+        name: "s2",
+        units: &[("s2-demo.service", SIMPLE)],
+        setup: &[&["enable", "--now", "s2-demo.service"]],
+        sls: "demo:\n  service.dead:\n    - name: s2-demo\n    - enable: False\n",
+        runs: TEST_THEN_REAL,
+        check: &["s2-demo.service"],
+    },
+    Scenario {
+        name: "s3",
+        units: &[("s3-a.service", SIMPLE), ("s3-static.service", STATIC)],
+        setup: &[&["enable", "s3-a.service"]],
+        sls: "en:\n  service.enabled:\n    - name: s3-static\ndis:\n  service.disabled:\n    - name: s3-a\nstatic_off:\n  service.disabled:\n    - name: s3-static\n",
+        runs: TEST_THEN_REAL,
+        check: &["s3-a.service", "s3-static.service"],
+    },
+    Scenario {
+        name: "s4",
+        units: &[("s4-demo.service", SIMPLE)],
+        setup: &[],
+        sls: "mask:\n  service.masked:\n    - name: s4-demo\nrtmask:\n  service.masked:\n    - name: s4-demo\n    - runtime: True\n",
+        runs: TEST_THEN_REAL,
+        check: &["s4-demo.service"],
+    },
+    Scenario {
+        name: "s5",
+        units: &[("s5-demo.service", SIMPLE)],
+        setup: &[&["mask", "s5-demo.service"]],
+        sls: "unmask:\n  service.unmasked:\n    - name: s5-demo\nrun:\n  service.running:\n    - name: s5-demo\n    - require:\n      - service: unmask\n",
+        runs: TEST_THEN_REAL,
+        check: &["s5-demo.service"],
+    },
+    Scenario {
+        name: "s6",
+        units: &[],
+        setup: &[],
+        sls: "a:\n  service.running:\n    - name: s6-nosuch\nb:\n  service.dead:\n    - name: s6-nosuch\nc:\n  service.enabled:\n    - name: s6-nosuch\nd:\n  service.disabled:\n    - name: s6-nosuch\n",
+        runs: TEST_THEN_REAL,
+        check: &[],
+    },
+    Scenario {
+        name: "s7",
+        units: &[("s7-demo.service", SIMPLE)],
+        setup: &[&["start", "s7-demo.service"]],
+        sls: "conf:\n  file.managed:\n    - name: {work}/s7.conf\n    - contents: one\nrestart:\n  service.running:\n    - name: s7-demo\n    - watch:\n      - file: conf\nreload:\n  service.running:\n    - name: s7-demo\n    - reload: True\n    - watch:\n      - file: conf\n",
+        runs: &[&["test=True"], &[], &[], &["pillar={\"x\": 1}"]],
+        check: &["s7-demo.service"],
+    },
+    Scenario {
+        name: "s8",
+        units: &[("s8-fail.service", FAILING), ("s8-once.service", ONESHOT)],
+        setup: &[],
+        sls: "fail:\n  service.running:\n    - name: s8-fail\nonce:\n  service.running:\n    - name: s8-once\n    - enable: True\nafter:\n  test.succeed_without_changes:\n    - name: unharmed\n",
+        runs: TEST_THEN_REAL,
+        check: &["s8-once.service"],
+    },
+    Scenario {
+        name: "s9",
+        units: &[],
+        setup: &[],
+        sls: "unit:\n  file.managed:\n    - name: /etc/systemd/system/s9-new.service\n    - contents: |\n        [Service]\n        ExecStart=/bin/sleep infinity\n        [Install]\n        WantedBy=multi-user.target\nsvc:\n  service.running:\n    - name: s9-new\n    - enable: True\n    - require:\n      - file: unit\n",
+        runs: &[&[], &[]],
+        check: &["s9-new.service"],
+    },
+];
+
+fn normalized(stdout: &str) -> Json {
+    let mut v: Json =
+        serde_json::from_str(stdout).unwrap_or_else(|e| panic!("not JSON ({e}):\n{stdout}"));
+    if let Some(states) = v.get_mut("local").and_then(Json::as_object_mut) {
+        for ret in states.values_mut() {
+            if let Some(r) = ret.as_object_mut() {
+                r.remove("start_time");
+                r.remove("duration");
+            }
+        }
+    }
+    v
+}
+
+/// One side: a private systemd, a config dir and a state tree in a directory visible inside.
+struct Side {
+    work: tempfile::TempDir,
+    sd: PrivateSystemd,
+}
+
+impl Side {
+    fn up() -> Result<Side, String> {
+        let work = tempfile::Builder::new()
+            .prefix("hsvc.")
+            .tempdir()
+            .map_err(|e| e.to_string())?;
+        let sd = PrivateSystemd::up(&work.path().join("sd"), work.path())?;
+        for d in ["etc", "srv", "pillar"] {
+            std::fs::create_dir_all(work.path().join(d)).map_err(|e| e.to_string())?;
+        }
+        std::fs::write(
+            work.path().join("etc/minion"),
+            format!(
+                "id: node1\nroot_dir: {w}\nfile_client: local\nfile_roots: {{base: [{w}/srv]}}\npillar_roots: {{base: [{w}/pillar]}}\nlog_level: quiet\nenable_fqdns_grains: false\n",
+                w = work.path().display()
+            ),
+        )
+        .map_err(|e| e.to_string())?;
+        Ok(Side { work, sd })
+    }
+
+    fn prepare(&self, sc: &Scenario) {
+        for (unit, text) in sc.units {
+            // Where a package puts its units (an administrator's copy in /etc would make
+            // `mask` fail).
+            std::fs::write(self.sd.vendor_unit_dir().join(unit), text).expect("unit file");
+        }
+        self.sd.systemctl(&["daemon-reload"]);
+        for cmd in sc.setup {
+            self.sd.systemctl(cmd);
+        }
+        let sls = sc
+            .sls
+            .replace("{work}", &self.work.path().display().to_string());
+        std::fs::write(self.work.path().join(format!("srv/{}.sls", sc.name)), sls).expect("sls");
+    }
+
+    fn apply(&self, bin: &Path, sls: &str, extra: &[&str]) -> (i32, Json) {
+        let cfg = self.work.path().join("etc");
+        let mut args = vec![
+            "--local",
+            "-c",
+            cfg.to_str().expect("utf-8"),
+            "--out=json",
+            "state.apply",
+            sls,
+        ];
+        args.extend_from_slice(extra);
+        let out = self.sd.exec(bin, &args);
+        // Each side has its own work dir: compare with it written as `WORK`.
+        let text = String::from_utf8_lossy(&out.stdout)
+            .replace(&self.work.path().display().to_string(), "WORK");
+        (out.status.code().unwrap_or(-1), normalized(&text))
+    }
+}
+
+#[test]
+fn service_states_match_real_salt_on_a_private_systemd() {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        eprintln!("SKIPPED: not root (a private systemd needs namespaces)");
+        return;
+    }
+    let ours = match Side::up() {
+        Ok(s) => s,
+        Err(why) => {
+            eprintln!("SKIPPED: {why}");
+            return;
+        }
+    };
+    let salt = salt_call();
+    let theirs = match &salt {
+        Some(_) => Some(Side::up().expect("a second private systemd")),
+        None => {
+            eprintln!(
+                "real Salt is not installed at /opt/salt-venv: Halite runs without the comparison"
+            );
+            None
+        }
+    };
+    let halite = PathBuf::from(env!("CARGO_BIN_EXE_salt-call"));
+    let mut compared = 0;
+    for sc in SCENARIOS {
+        ours.prepare(sc);
+        if let Some(t) = &theirs {
+            t.prepare(sc);
+        }
+        for (i, extra) in sc.runs.iter().enumerate() {
+            let step = format!("{} run {} {:?}", sc.name, i + 1, extra);
+            let (rc, got) = ours.apply(&halite, sc.name, extra);
+            assert!(
+                got.get("local").is_some_and(Json::is_object),
+                "{step}: Halite gave no state returns: {got}"
+            );
+            let (Some(salt), Some(t)) = (&salt, &theirs) else {
+                continue;
+            };
+            let (salt_rc, want) = t.apply(salt, sc.name, extra);
+            let order = |v: &Json| -> Vec<String> {
+                v.get("local")
+                    .and_then(Json::as_object)
+                    .map(|m| m.keys().cloned().collect())
+                    .unwrap_or_default()
+            };
+            assert!(
+                got == want && order(&got) == order(&want),
+                "{step}: Halite's return differs from Salt's\nHalite: {}\nSalt:   {}",
+                serde_json::to_string_pretty(&got).expect("json"),
+                serde_json::to_string_pretty(&want).expect("json"),
+            );
+            assert_eq!(rc, salt_rc, "{step}: exit code differs");
+            for unit in sc.check {
+                assert_eq!(
+                    ours.sd.unit_state(unit),
+                    t.sd.unit_state(unit),
+                    "{step}: {unit} ends in another state"
+                );
+            }
+            compared += 1;
+        }
+        eprintln!("{}: ok", sc.name);
+    }
+    eprintln!("{compared} runs compared with real Salt");
+}
