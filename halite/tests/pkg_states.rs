@@ -221,3 +221,47 @@ fn pkg_states_match_real_salt_on_a_throwaway_root() {
     );
     eprintln!("{compared} runs compared with real Salt");
 }
+
+/// `aggregate: True` (Salt's opt-in): the `pkg.installed` chunks of a run go to apt in one
+/// transaction. Halite only: Salt 3008.5's own `pkg.mod_aggregate` drops the first chunk's
+/// package and the others' versions (see ARCHITECTURE.md), so there is nothing to compare.
+#[test]
+fn aggregated_installs_run_apt_once() {
+    if let Some(why) = unavailable() {
+        eprintln!("SKIPPED: {why}");
+        return;
+    }
+    let halite = PathBuf::from(env!("CARGO_BIN_EXE_salt-call"));
+    let repo = AptRepo::new();
+    let root = AptRoot::new(&repo);
+    let srv = root.dir.path().join("srv");
+    std::fs::create_dir_all(&srv).expect("srv");
+    std::fs::write(
+        srv.join("scenario.sls"),
+        "etcd:\n  pkg.installed:\n    - name: halite-demo-etcd\n    - aggregate: True\nkubelet:\n  pkg.installed:\n    - name: halite-demo-kubelet\n    - version: '1.0'\n    - aggregate: True\n",
+    )
+    .expect("sls");
+    let cfg = root.minion_config("halite", &srv);
+    let (rc, got) = apply(&root, &halite, &cfg, &[]);
+    assert_eq!(rc, 0, "{got}");
+    let states = got["local"].as_object().expect("returns");
+    let first = &states["pkg_|-etcd_|-halite-demo-etcd_|-installed"];
+    let second = &states["pkg_|-kubelet_|-halite-demo-kubelet_|-installed"];
+    assert_eq!(first["result"], Json::Bool(true), "{first}");
+    assert!(
+        first["changes"].get("halite-demo-kubelet").is_some()
+            && first["changes"].get("halite-demo-etcd").is_some(),
+        "the first chunk installs both: {first}"
+    );
+    assert_eq!(second["result"], Json::Bool(true), "{second}");
+    assert_eq!(
+        second["comment"],
+        "All specified packages are already installed and are at the desired version"
+    );
+    let history = std::fs::read_to_string(root.root().join("var/log/apt/history.log"))
+        .expect("apt history in the root");
+    let installs = history.matches("Commandline: apt-get").count();
+    assert_eq!(installs, 1, "one apt-get run:\n{history}");
+    let db = root.dpkg_query();
+    assert!(db["halite-demo-kubelet"].contains("1.0"), "{db:?}");
+}

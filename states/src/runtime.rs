@@ -338,7 +338,78 @@ impl<'a> Runner<'a> {
         }
     }
 
+    /// Salt's `_allow_aggregate`: the chunk's `aggregate`, else the `state_aggregate` option
+    /// (`True`, or a list of module names).
+    fn aggregate_allowed(&self, low: &Chunk) -> bool {
+        if low.get("__agg__").is_some_and(Value::is_truthy) {
+            return false;
+        }
+        let state = low.get("state").map(Value::py_str).unwrap_or_default();
+        match low
+            .get("aggregate")
+            .or_else(|| self.opts.get("state_aggregate"))
+        {
+            Some(Value::Bool(true)) => true,
+            Some(Value::List(l)) => l.iter().any(|m| m.py_str() == state),
+            _ => false,
+        }
+    }
+
+    /// Is there a requisite path from chunk `from` to chunk `to`?
+    fn depends_on(&self, from: usize, to: usize) -> bool {
+        let mut seen = std::collections::HashSet::new();
+        let mut stack = vec![from];
+        while let Some(i) = stack.pop() {
+            for (_, dep) in self.plan.graph.dependencies(&self.plan.chunks, i) {
+                if dep == to {
+                    return true;
+                }
+                if seen.insert(dep) {
+                    stack.push(dep);
+                }
+            }
+        }
+        false
+    }
+
+    /// Salt's `_mod_aggregate`: let the module merge the other aggregatable chunks of the
+    /// run into this one (e.g. one `apt-get install` for several `pkg.installed`).
+    fn mod_aggregate(&mut self, idx: usize) {
+        let low = &self.plan.chunks[idx];
+        let state = low.get("state").map(Value::py_str).unwrap_or_default();
+        let Some(agg) = self.registry.mod_aggregate(&state) else {
+            return;
+        };
+        if !self.aggregate_allowed(low) {
+            return;
+        }
+        let others: Vec<usize> = (0..self.plan.chunks.len())
+            .filter(|&j| j != idx)
+            .filter(|&j| {
+                let c = &self.plan.chunks[j];
+                c.get("state").map(Value::py_str).as_deref() == Some(state.as_str())
+                    && self.aggregate_allowed(c)
+                    && !self.running.contains_key(self.plan.graph.tag(j))
+                    && !self.depends_on(idx, j)
+                    && !self.depends_on(j, idx)
+            })
+            .collect();
+        if others.is_empty() {
+            return;
+        }
+        let refs: Vec<&Chunk> = others.iter().map(|&j| &self.plan.chunks[j]).collect();
+        let (mut merged, absorbed) = agg(&self.plan.chunks[idx], &refs);
+        merged.insert("__agg__".into(), Value::Bool(true));
+        self.plan.chunks[idx] = merged;
+        for k in absorbed {
+            if let Some(&j) = others.get(k) {
+                self.plan.chunks[j].insert("__agg__".into(), Value::Bool(true));
+            }
+        }
+    }
+
     fn call_chunk(&mut self, idx: usize, depth: usize) -> bool {
+        self.mod_aggregate(idx);
         self.mod_init(idx);
         let tag = self.plan.graph.tag(idx).to_string();
         let (status, reqs) = self.check_requisites(idx);

@@ -57,8 +57,14 @@ pub type StateFn = fn(&StateCall) -> Result<Map>;
 /// that chunk and the options; `true` marks the module initialised for the run.
 pub type ModInitFn = fn(&Chunk, &Map) -> bool;
 
+/// A module's `mod_aggregate`: the chunk about to run and the other chunks it may absorb
+/// (same module, aggregation allowed, not yet run, no requisite path to it) → the chunk to
+/// run instead and the positions (in `others`) of the chunks it absorbed.
+pub type ModAggregateFn = fn(&Chunk, &[&Chunk]) -> (Chunk, Vec<usize>);
+
 /// The registry of state modules.
 pub struct Registry {
+    mod_aggregate: HashMap<&'static str, ModAggregateFn>,
     functions: HashMap<&'static str, StateFn>,
     mod_watch: HashMap<&'static str, StateFn>,
     mod_init: HashMap<&'static str, ModInitFn>,
@@ -71,6 +77,7 @@ impl Registry {
             functions: HashMap::default(),
             mod_watch: HashMap::default(),
             mod_init: HashMap::default(),
+            mod_aggregate: HashMap::default(),
         };
         test::register(&mut r);
         cmd::register(&mut r);
@@ -90,6 +97,16 @@ impl Registry {
     /// Set a module's `mod_watch`.
     pub fn add_mod_watch(&mut self, module: &'static str, f: StateFn) {
         self.mod_watch.insert(module, f);
+    }
+
+    /// Set a module's `mod_aggregate`.
+    pub fn add_mod_aggregate(&mut self, module: &'static str, f: ModAggregateFn) {
+        self.mod_aggregate.insert(module, f);
+    }
+
+    /// The module's `mod_aggregate`.
+    pub fn mod_aggregate(&self, module: &str) -> Option<ModAggregateFn> {
+        self.mod_aggregate.get(module).copied()
     }
 
     /// Set a module's `mod_init`.

@@ -22,6 +22,72 @@ pub fn register(r: &mut Registry) {
     r.add("pkg.uptodate", uptodate);
     r.add_mod_watch("pkg", mod_watch);
     r.add_mod_init("pkg", mod_init);
+    r.add_mod_aggregate("pkg", mod_aggregate);
+}
+
+/// The package entries of a chunk as a `pkgs` list: its `pkgs`, or its `name` (with its
+/// `version` as `{name: version}`).
+fn chunk_entries(low: &crate::chunk::Chunk) -> Vec<Value> {
+    if let Some(Value::List(l)) = low.get("pkgs") {
+        return l.clone();
+    }
+    let name = low.get("name").map(Value::py_str).unwrap_or_default();
+    match low.get("version").filter(|v| !v.is_null()) {
+        Some(v) => {
+            let mut m = Map::default();
+            m.insert(name.into(), v.clone());
+            vec![Value::Map(m)]
+        }
+        None => vec![Value::Str(name)],
+    }
+}
+
+fn entry_name(v: &Value) -> String {
+    match v {
+        Value::Map(m) => m.keys().next().map(Value::py_str).unwrap_or_default(),
+        other => other.py_str(),
+    }
+}
+
+/// Salt's `pkg.mod_aggregate`, as it is meant to work: the `installed`, `latest`,
+/// `removed` and `purged` chunks of a run that share the function and `fromrepo` (and have
+/// no `hold` or `sources`) become one `pkgs` list on the first of them, so apt runs once;
+/// the others then find their packages in place. (Salt 3008.5's own version drops the first
+/// chunk's package and the others' versions; Halite keeps both.)
+fn mod_aggregate(
+    low: &crate::chunk::Chunk,
+    others: &[&crate::chunk::Chunk],
+) -> (crate::chunk::Chunk, Vec<usize>) {
+    let fun = low.get("fun").map(Value::py_str).unwrap_or_default();
+    let mergeable = |c: &crate::chunk::Chunk| {
+        c.get("hold").is_none() && c.get("sources").is_none_or(Value::is_null)
+    };
+    if !matches!(fun.as_str(), "installed" | "latest" | "removed" | "purged") || !mergeable(low) {
+        return (low.clone(), Vec::new());
+    }
+    let fromrepo = low.get("fromrepo").map(Value::py_str);
+    let mut entries = chunk_entries(low);
+    let mut absorbed = Vec::new();
+    for (k, c) in others.iter().enumerate() {
+        let same = c.get("fun").map(Value::py_str).as_deref() == Some(fun.as_str())
+            && c.get("fromrepo").map(Value::py_str) == fromrepo
+            && mergeable(c);
+        if !same {
+            continue;
+        }
+        for e in chunk_entries(c) {
+            if !entries.iter().any(|x| entry_name(x) == entry_name(&e)) {
+                entries.push(e);
+            }
+        }
+        absorbed.push(k);
+    }
+    let mut out = low.clone();
+    if !absorbed.is_empty() {
+        out.shift_remove("version");
+        out.insert("pkgs".into(), Value::List(entries));
+    }
+    (out, absorbed)
 }
 
 /// Salt's `pkg.mod_init`: the first `installed`/`latest` chunk of a run writes the refresh
