@@ -256,5 +256,45 @@ fn service_states_match_real_salt_on_a_private_systemd() {
         }
         eprintln!("{}: ok", sc.name);
     }
+    // Execution functions on the units the scenarios left behind.
+    if let (Some(salt), Some(t)) = (&salt, &theirs) {
+        let calls: &[&[&str]] = &[
+            &["service.available", "s1-demo"],
+            &["service.available", "s6-nosuch"],
+            &["service.missing", "s6-nosuch"],
+            &["service.status", "s1-demo"],
+            &["service.status", "s2-demo"],
+            &["service.status", "s1-*"],
+            &["service.enabled", "s1-demo"],
+            &["service.enabled", "s3-static"],
+            &["service.disabled", "s2-demo"],
+            &["service.masked", "s4-demo"],
+            &["service.get_all"],
+            &["service.stop", "s6-nosuch"],
+            &["service.start", "s6-nosuch"],
+            &["service.restart", "s1-demo"],
+        ];
+        for call in calls {
+            let run = |side: &Side, bin: &Path| {
+                let cfg = side.work.path().join("etc");
+                let mut args = vec!["--local", "-c", cfg.to_str().expect("utf-8"), "--out=json"];
+                args.extend_from_slice(call);
+                let out = side.sd.exec(bin, &args);
+                (
+                    out.status.code().unwrap_or(-1),
+                    String::from_utf8_lossy(&out.stdout).into_owned(),
+                    String::from_utf8_lossy(&out.stderr).into_owned(),
+                )
+            };
+            let (rc, got, err) = run(&ours, &halite);
+            let (salt_rc, want, salt_err) = run(t, salt);
+            assert_eq!(
+                got, want,
+                "{call:?}: stdout differs (stderr: {err} / {salt_err})"
+            );
+            assert_eq!(rc, salt_rc, "{call:?}: exit code differs");
+            compared += 1;
+        }
+    }
     eprintln!("{compared} runs compared with real Salt");
 }

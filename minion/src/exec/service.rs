@@ -27,7 +27,7 @@ pub const FUNCTIONS: &[&str] = &[
 ];
 
 /// Run a `service.*` function.
-pub fn call(_exec: &Exec, name: &str, args: &[Value], kwargs: &Map) -> Result<Value> {
+pub fn call(exec: &Exec, name: &str, args: &[Value], kwargs: &Map) -> Result<Value> {
     let short = name.trim_start_matches("service.");
     if short == "get_all" {
         return Ok(Value::List(
@@ -88,9 +88,10 @@ pub fn call(_exec: &Exec, name: &str, args: &[Value], kwargs: &Map) -> Result<Va
                 short == "stop" && unit == "salt-minion.service",
                 Value::is_truthy,
             );
-            Ok(Value::Bool(
-                systemd::change(short, &unit, no_block)?.is_ok(),
-            ))
+            let (rc, _) = systemd::change_rc(short, &unit, no_block)?;
+            // Salt keeps the last command's exit status as the call's retcode.
+            set_retcode(exec, rc);
+            Ok(Value::Bool(rc == 0))
         }
         "start" | "restart" | "reload" | "force_reload" | "enable" => {
             systemd::reload_if_changed(&unit)?;
@@ -111,11 +112,20 @@ pub fn call(_exec: &Exec, name: &str, args: &[Value], kwargs: &Map) -> Result<Va
             let no_block = kwargs
                 .get("no_block")
                 .map_or(short == "force_reload", Value::is_truthy);
-            match systemd::change(action, &unit, no_block)? {
-                Ok(()) => Ok(Value::Bool(true)),
-                Err(why) => fails(why),
+            let (rc, why) = systemd::change_rc(action, &unit, no_block)?;
+            set_retcode(exec, rc);
+            if rc == 0 {
+                Ok(Value::Bool(true))
+            } else {
+                fails(why)
             }
         }
         _ => Err(Error::NotAvailable(name.to_string())),
     }
+}
+
+fn set_retcode(exec: &Exec, rc: i32) {
+    exec.minion
+        .retcode
+        .store(i64::from(rc), std::sync::atomic::Ordering::SeqCst);
 }

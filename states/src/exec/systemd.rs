@@ -263,6 +263,12 @@ pub fn daemon_reload() -> Result<()> {
 /// `disable`) through systemctl, which waits for the job unless `no_block`; `Err` holds
 /// systemctl's message.
 pub fn change(action: &str, unit: &str, no_block: bool) -> Result<std::result::Result<(), String>> {
+    let (rc, why) = change_rc(action, unit, no_block)?;
+    Ok(if rc == 0 { Ok(()) } else { Err(why) })
+}
+
+/// [`change`] with systemctl's exit status (what Salt keeps as the call's retcode).
+pub fn change_rc(action: &str, unit: &str, no_block: bool) -> Result<(i32, String)> {
     let mut args = Vec::with_capacity(4);
     if no_block {
         args.push("--no-block");
@@ -270,15 +276,12 @@ pub fn change(action: &str, unit: &str, no_block: bool) -> Result<std::result::R
     args.push(action);
     args.push(unit);
     let out = systemctl(&args)?;
-    if out.retcode == 0 {
-        return Ok(Ok(()));
-    }
     let text: Vec<&str> = out
         .stderr
         .lines()
         .filter(|l| !l.ends_with(".scope"))
         .collect();
-    Ok(Err(text.join("\n").trim().to_string()))
+    Ok((out.retcode, text.join("\n").trim().to_string()))
 }
 
 /// Is the unit masked (`/etc/systemd/system/<unit>`, or `/run/systemd/system/<unit>` for
