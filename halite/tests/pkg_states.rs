@@ -213,6 +213,59 @@ fn pkg_states_match_real_salt_on_a_throwaway_root() {
         }
         eprintln!("{}: ok", sc.name);
     }
+    // Execution functions, each root set up alike.
+    if let Some(salt) = &salt {
+        let ours = AptRoot::new(&repo);
+        let theirs = AptRoot::new(&repo);
+        let srv = repo.dir.path().join("srv-exec");
+        std::fs::create_dir_all(&srv).expect("srv");
+        let our_cfg = ours.minion_config("halite", &srv);
+        let their_cfg = theirs.minion_config("salt", &srv);
+        let calls: &[&[&str]] = &[
+            &["pkg.install", "halite-demo-kubelet", "version=\"1.0\""],
+            &["pkg.version", "halite-demo-kubelet"],
+            &[
+                "pkg.version",
+                "halite-demo-kubelet",
+                "halite-demo-etcd",
+                "nothing",
+            ],
+            &["pkg.list_pkgs"],
+            &["pkg.latest_version", "halite-demo-kubelet", "refresh=False"],
+            &[
+                "pkg.latest_version",
+                "halite-demo-etcd",
+                "halite-demo-kubelet",
+                "refresh=False",
+            ],
+            &["pkg.hold", "halite-demo-kubelet"],
+            &["pkg.hold", "halite-demo-kubelet"],
+            &["pkg.get_selections"],
+            &["pkg.get_selections", "halite-demo-*", "hold"],
+            &["pkg.unhold", "halite-demo-kubelet"],
+            &["pkg.unhold", "nothing-at-all"],
+            &["pkg.install", "halite-demo-no-such"],
+            &["pkg.remove", "halite-demo-kubelet"],
+            &["pkg.purge", "halite-demo-kubelet,halite-demo-etcd"],
+            &["pkg.refresh_db"],
+            &["pkg.version_cmp", "1.0", "1.1"],
+        ];
+        for call in calls {
+            let run = |root: &AptRoot, bin: &Path, cfg: &Path| {
+                let mut args = vec!["--local", "-c", cfg.to_str().expect("utf-8"), "--out=json"];
+                args.extend_from_slice(call);
+                let out = root.run(bin, &args);
+                (
+                    out.status.code().unwrap_or(-1),
+                    serde_json::from_slice::<Json>(&out.stdout).ok(),
+                )
+            };
+            let got = run(&ours, &halite, &our_cfg);
+            let want = run(&theirs, salt, &their_cfg);
+            assert_eq!(got, want, "{call:?}: Halite's answer differs from Salt's");
+            compared += 1;
+        }
+    }
     drop(repo);
     assert_eq!(
         host_fingerprint(),
