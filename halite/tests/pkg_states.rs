@@ -30,6 +30,8 @@ fn salt_call() -> Option<PathBuf> {
 struct Scenario {
     name: &'static str,
     setup: &'static [&'static [&'static str]],
+    /// Files written into the root before the runs (path under the root, content).
+    files: &'static [(&'static str, &'static str)],
     sls: &'static str,
     runs: &'static [&'static [&'static str]],
 }
@@ -39,60 +41,70 @@ const TEST_THEN_REAL: &[&[&str]] = &[&["test=True"], &[], &[]];
 const SCENARIOS: &[Scenario] = &[
     Scenario {
         name: "install_pinned_with_dependency",
+        files: &[],
         setup: &[],
         sls: "kubelet:\n  pkg.installed:\n    - name: halite-demo-kubelet\n    - version: '1.0'\n",
         runs: TEST_THEN_REAL,
     },
     Scenario {
         name: "install_pkgs_list",
+        files: &[],
         setup: &[],
         sls: "pkgs:\n  pkg.installed:\n    - pkgs:\n      - halite-demo-etcd\n      - halite-demo-kubelet: '1.1'\n",
         runs: TEST_THEN_REAL,
     },
     Scenario {
         name: "installed_any_version_already",
+        files: &[],
         setup: &[&["install", "halite-demo-kubelet=1.0"]],
         sls: "kubelet:\n  pkg.installed:\n    - name: halite-demo-kubelet\n",
         runs: TEST_THEN_REAL,
     },
     Scenario {
         name: "upgrade_by_version",
+        files: &[],
         setup: &[&["install", "halite-demo-kubelet=1.0"]],
         sls: "kubelet:\n  pkg.installed:\n    - name: halite-demo-kubelet\n    - version: '1.1'\n",
         runs: TEST_THEN_REAL,
     },
     Scenario {
         name: "downgrade_by_version",
+        files: &[],
         setup: &[&["install", "halite-demo-kubelet"]],
         sls: "kubelet:\n  pkg.installed:\n    - name: halite-demo-kubelet\n    - version: '1.0'\n",
         runs: TEST_THEN_REAL,
     },
     Scenario {
         name: "version_comparisons",
+        files: &[],
         setup: &[],
         sls: "ge:\n  pkg.installed:\n    - name: halite-demo-kubelet\n    - version: '>=1.1'\nlt:\n  pkg.installed:\n    - name: halite-demo-etcd\n    - version: '<2.0'\n",
         runs: TEST_THEN_REAL,
     },
     Scenario {
         name: "latest",
+        files: &[],
         setup: &[&["install", "halite-demo-kubelet=1.0"]],
         sls: "kubelet:\n  pkg.latest:\n    - name: halite-demo-kubelet\netcd:\n  pkg.latest:\n    - pkgs: [halite-demo-etcd]\n",
         runs: TEST_THEN_REAL,
     },
     Scenario {
         name: "removed_and_purged",
+        files: &[],
         setup: &[&["install", "halite-demo-kubelet"]],
         sls: "kubelet:\n  pkg.removed:\n    - name: halite-demo-kubelet\netcd:\n  pkg.purged:\n    - name: halite-demo-etcd\n    - require:\n      - pkg: kubelet\nnothing:\n  pkg.removed:\n    - name: halite-demo-nothing\n",
         runs: TEST_THEN_REAL,
     },
     Scenario {
         name: "hold_and_unhold",
+        files: &[],
         setup: &[&["install", "halite-demo-kubelet=1.0"]],
         sls: "kubelet:\n  pkg.installed:\n    - name: halite-demo-kubelet\n    - hold: True\netcd:\n  pkg.held:\n    - name: halite-demo-etcd\n",
         runs: TEST_THEN_REAL,
     },
     Scenario {
         name: "unheld",
+        files: &[],
         setup: &[
             &["install", "halite-demo-kubelet=1.0"],
         ],
@@ -101,23 +113,71 @@ const SCENARIOS: &[Scenario] = &[
     },
     Scenario {
         name: "bad_input_other_states_unharmed",
+        files: &[],
         setup: &[],
         sls: "unknown:\n  pkg.installed:\n    - name: halite-demo-no-such-package\nbadversion:\n  pkg.installed:\n    - name: halite-demo-etcd\n    - version: '9.9'\ngood:\n  pkg.installed:\n    - name: halite-demo-etcd\n",
         runs: TEST_THEN_REAL,
     },
     Scenario {
         name: "local_deb_sources",
+        files: &[],
         setup: &[],
         sls: "etcd:\n  pkg.installed:\n    - sources:\n      - halite-demo-etcd: {repo}/halite-demo-etcd_1.0_all.deb\n",
         runs: TEST_THEN_REAL,
     },
     Scenario {
         name: "uptodate",
+        files: &[],
         setup: &[&["install", "halite-demo-kubelet=1.0"]],
         sls: "all:\n  pkg.uptodate:\n    - refresh: True\n",
         runs: TEST_THEN_REAL,
     },
+    Scenario {
+        name: "repo_new_one_line_and_deb822",
+        files: &[],
+        setup: &[],
+        sls: "cluster:\n  pkgrepo.managed:\n    - name: deb [signed-by=/etc/apt/keyrings/cluster.gpg] http://127.0.0.1:9/cluster bookworm main\n    - file: /etc/apt/sources.list.d/cluster.list\nextra:\n  pkgrepo.managed:\n    - name: deb [signed-by=/etc/apt/keyrings/extra.gpg arch=amd64] http://127.0.0.1:9/extra stable main contrib\n    - file: /etc/apt/sources.list.d/extra.sources\n    - refresh: False\n",
+        runs: TEST_THEN_REAL,
+    },
+    Scenario {
+        name: "repo_edit_disable_absent",
+        files: &[
+            ("etc/apt/sources.list.d/old.list", "# managed elsewhere\ndeb http://127.0.0.1:9/old bookworm main contrib #hello world\ndeb http://127.0.0.1:9/gone bookworm main\n"),
+            ("etc/apt/sources.list.d/stanza.sources", "Types: deb\nURIs: http://127.0.0.1:9/st\nSuites: stable\nComponents: main\nSigned-By: /etc/apt/keyrings/st.gpg\n"),
+        ],
+        setup: &[],
+        sls: "edit:\n  pkgrepo.managed:\n    - name: deb http://127.0.0.1:9/old bookworm main non-free\n    - comments: [new, comment]\n    - refresh: False\nto_disable:\n  pkgrepo.managed:\n    - name: deb [signed-by=/etc/apt/keyrings/st.gpg] http://127.0.0.1:9/st stable main\n    - file: /etc/apt/sources.list.d/stanza.sources\n    - disabled: True\n    - refresh: False\ngone:\n  pkgrepo.absent:\n    - name: deb http://127.0.0.1:9/gone bookworm main\nnever:\n  pkgrepo.absent:\n    - name: deb http://127.0.0.1:9/never bookworm main\n",
+        runs: TEST_THEN_REAL,
+    },
+    Scenario {
+        name: "repo_bad_input_other_states_unharmed",
+        files: &[],
+        setup: &[],
+        sls: "short:\n  pkgrepo.managed:\n    - name: deb http://127.0.0.1:9/short\n    - file: /etc/apt/sources.list.d/bad.list\n    - refresh: False\nnonsense:\n  pkgrepo.managed:\n    - name: foo bar\n    - refresh: False\nboth:\n  pkgrepo.managed:\n    - name: deb http://127.0.0.1:9/both bookworm main\n    - enabled: True\n    - disabled: True\nunsigned:\n  pkgrepo.managed:\n    - name: deb http://127.0.0.1:9/unsigned bookworm main\n    - file: /etc/apt/sources.list.d/unsigned.list\n    - aptkey: False\n    - refresh: False\ngood:\n  pkgrepo.managed:\n    - name: deb [signed-by=/etc/apt/keyrings/g.gpg] http://127.0.0.1:9/good bookworm main\n    - file: /etc/apt/sources.list.d/good.list\n    - refresh: False\n",
+        runs: TEST_THEN_REAL,
+    },
 ];
+
+/// The APT source files of a root: path under `etc/apt` → content.
+fn sources(root: &AptRoot) -> Vec<(String, String)> {
+    let base = root.root().join("etc/apt");
+    let mut out = vec![(
+        "sources.list".to_string(),
+        std::fs::read_to_string(base.join("sources.list")).unwrap_or_default(),
+    )];
+    if let Ok(entries) = std::fs::read_dir(base.join("sources.list.d")) {
+        let mut names: Vec<_> = entries.flatten().map(|e| e.file_name()).collect();
+        names.sort();
+        for n in names {
+            let p = base.join("sources.list.d").join(&n);
+            out.push((
+                format!("sources.list.d/{}", n.to_string_lossy()),
+                std::fs::read_to_string(p).unwrap_or_default(),
+            ));
+        }
+    }
+    out
+}
 
 /// A state-run JSON with the timings taken out.
 fn normalized(stdout: &str) -> Json {
@@ -176,6 +236,9 @@ fn pkg_states_match_real_salt_on_a_throwaway_root() {
             for cmd in sc.setup {
                 root.apt_get(cmd);
             }
+            for (path, text) in sc.files {
+                std::fs::write(root.root().join(path), text).expect("set-up file");
+            }
         }
         let our_cfg = ours.minion_config("halite", &srv);
         let their_cfg = theirs.minion_config("salt", &srv);
@@ -186,6 +249,14 @@ fn pkg_states_match_real_salt_on_a_throwaway_root() {
                 got.get("local").is_some_and(Json::is_object),
                 "{step}: Halite gave no state returns: {got}"
             );
+            if sc.name.contains("bad_input") && extra.is_empty() {
+                // Bad input fails its own state and nothing else.
+                for (tag, r) in got["local"].as_object().into_iter().flatten() {
+                    let good = r["__id__"] == "good";
+                    assert_eq!(r["result"], Json::Bool(good), "{step}: {tag}: {r}");
+                }
+                assert_eq!(rc, 1, "{step}: exit code");
+            }
             if let Some(salt) = &salt {
                 let (salt_rc, want) = apply(&theirs, salt, &their_cfg, extra);
                 // Maps compare without regard to order (Salt's package changes come from a
@@ -207,6 +278,11 @@ fn pkg_states_match_real_salt_on_a_throwaway_root() {
                     ours.dpkg_query(),
                     theirs.dpkg_query(),
                     "{step}: package databases differ"
+                );
+                assert_eq!(
+                    sources(&ours),
+                    sources(&theirs),
+                    "{step}: APT sources differ"
                 );
                 compared += 1;
             }

@@ -143,7 +143,11 @@ fn sysctl_present_matches_real_salt_in_a_network_namespace() {
         );
         assert_eq!(rc, salt_rc, "run {}: exit code differs", i + 1);
     }
-    for f in ["upper/sysctl.conf", "upper/sysctl.d/99-salt.conf", "custom.conf"] {
+    for f in [
+        "upper/sysctl.conf",
+        "upper/sysctl.d/99-salt.conf",
+        "custom.conf",
+    ] {
         assert_eq!(ours.file(f), theirs.file(f), "{f} differs");
     }
     eprintln!("{} runs compared with real Salt", runs.len());

@@ -20,6 +20,11 @@ pub const FUNCTIONS: &[&str] = &[
     "pkg.latest_version",
     "pkg.available_version",
     "pkg.get_selections",
+    "pkg.list_repos",
+    "pkg.get_repo",
+    "pkg.mod_repo",
+    "pkg.del_repo",
+    "pkg.del_repo_key",
 ];
 
 use halite_states::exec::apt::{self, PkgList};
@@ -199,8 +204,36 @@ pub fn call(exec: &Exec, name: &str, args: &[Value], kwargs: &Map) -> Result<Val
             }
             Ok(Value::Map(out))
         }
+        "pkg.list_repos" | "pkg.get_repo" | "pkg.mod_repo" | "pkg.del_repo"
+        | "pkg.del_repo_key" => repos(exec, name, args, kwargs),
         _ => Err(halite_core::Error::NotAvailable(name.to_string())),
     }
+}
+
+/// The apt source functions (`aptsources`), errors worded as Salt's.
+fn repos(exec: &Exec, name: &str, args: &[Value], kwargs: &Map) -> Result<Value> {
+    use halite_states::exec::aptsources::{self, AptCtx, AptPaths};
+    let opts = exec.minion.opts().clone();
+    let ctx = AptCtx::system(&opts, Some(exec));
+    let repo =
+        || -> Result<String> { Ok(super::required(name, args, kwargs, 0, "repo")?.py_str()) };
+    let out = match name {
+        "pkg.list_repos" => aptsources::list_repos(&AptPaths::salt()).map(Value::Map),
+        "pkg.get_repo" => aptsources::get_repo(&AptPaths::salt(), &repo()?).map(Value::Map),
+        "pkg.mod_repo" => {
+            let saltenv = kwargs
+                .get("saltenv")
+                .map_or_else(|| "base".to_string(), Value::py_str);
+            let aptkey = kwargs.get("aptkey").is_none_or(Value::is_truthy);
+            aptsources::mod_repo(&ctx, &repo()?, &saltenv, aptkey, kwargs).map(Value::Map)
+        }
+        "pkg.del_repo" => aptsources::del_repo(&ctx, &repo()?).map(Value::Str),
+        _ => {
+            let key = arg(args, kwargs, 0, "name").map(Value::py_str);
+            aptsources::del_repo_key(&ctx, key.as_deref(), kwargs)
+        }
+    };
+    out.map_err(|e| halite_core::Error::CommandExecution(aptsources::exc_text(&e)))
 }
 
 /// `pkg.hold`/`pkg.unhold` targets: `pkgs`, else the names of `sources`, else `name`.

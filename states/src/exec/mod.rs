@@ -2,6 +2,7 @@
 
 pub mod apt;
 pub mod aptpkg;
+pub mod aptsources;
 pub mod cmdrun;
 pub mod dpkg;
 pub mod kmod;

@@ -4,6 +4,7 @@ pub mod cmd;
 pub mod file;
 pub mod kmod;
 pub mod pkg;
+pub mod pkgrepo;
 pub mod service;
 pub mod sysctl;
 pub mod test;
@@ -85,6 +86,7 @@ impl Registry {
         sysctl::register(&mut r);
         kmod::register(&mut r);
         pkg::register(&mut r);
+        pkgrepo::register(&mut r);
         service::register(&mut r);
         r
     }
