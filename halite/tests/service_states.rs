@@ -112,6 +112,14 @@ const SCENARIOS: &[Scenario] = &[
         runs: &[&[], &[]],
         check: &["s9-new.service"],
     },
+    Scenario {
+        name: "s10",
+        units: &[("s10-demo.service", SIMPLE)],
+        setup: &[&["start", "s10-demo.service"]],
+        sls: "unit:\n  file.managed:\n    - name: /etc/systemd/system/s10-demo.service\n    - contents: |\n        [Unit]\n        Description=changed by the state run\n        [Service]\n        ExecStart=/bin/sleep 100000\nsvc:\n  service.running:\n    - name: s10-demo\n    - watch:\n      - file: unit\n",
+        runs: &[&["test=True"], &[], &[]],
+        check: &["s10-demo.service"],
+    },
 ];
 
 fn normalized(stdout: &str) -> Json {
@@ -250,6 +258,19 @@ fn service_states_match_real_salt_on_a_private_systemd() {
                     ours.sd.unit_state(unit),
                     t.sd.unit_state(unit),
                     "{step}: {unit} ends in another state"
+                );
+                // A unit file changed in the run was reloaded before the restart.
+                let reload = |sd: &PrivateSystemd| {
+                    sd.exec(
+                        Path::new("systemctl"),
+                        &["show", "-p", "NeedDaemonReload,Description", unit],
+                    )
+                    .stdout
+                };
+                assert_eq!(
+                    reload(&ours.sd),
+                    reload(&t.sd),
+                    "{step}: {unit} reload state"
                 );
             }
             compared += 1;
