@@ -1961,7 +1961,7 @@ fn parse_key_ids(text: &str) -> Vec<String> {
             continue;
         }
         let id = match items.get(4) {
-            Some(s) if s.is_empty() => "None".to_string(),
+            Some(&"") => "None".to_string(),
             Some(s) => py_int(s).map_or_else(|| s.to_string(), |i| i.to_string()),
             None => continue,
         };
@@ -2023,7 +2023,7 @@ fn handle_keyid(ctx: &AptCtx, kw: &mut Map, aptkey: bool, signedby: Option<&str>
                 return Err(py_err("'str' object has no attribute 'parent'"));
             };
             match keydir_key_ids(&path_parent(sb))? {
-                Some(ids) => ids.iter().any(|k| *k == key),
+                Some(ids) => ids.contains(&key),
                 None => return Err(py_err("'bool' object has no attribute 'get'")),
             }
         } else {
@@ -2034,7 +2034,7 @@ fn handle_keyid(ctx: &AptCtx, kw: &mut Map, aptkey: bool, signedby: Option<&str>
         if imported {
             continue;
         }
-        if !ctx.http_proxy.is_empty() && !ctx.no_proxy.iter().any(|p| *p == keyserver) {
+        if !ctx.http_proxy.is_empty() && !ctx.no_proxy.contains(&keyserver) {
             // Salt builds the proxied `apt-key adv` command here and never runs it.
             continue;
         }

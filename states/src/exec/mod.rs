@@ -1,5 +1,6 @@
 //! Execution-function helpers shared by state modules and the execution registry.
 
+pub mod accounts;
 pub mod apt;
 pub mod aptpkg;
 pub mod aptsources;

@@ -2,12 +2,14 @@
 
 pub mod cmd;
 pub mod file;
+pub mod group;
 pub mod kmod;
 pub mod pkg;
 pub mod pkgrepo;
 pub mod service;
 pub mod sysctl;
 pub mod test;
+pub mod user;
 
 use crate::chunk::Chunk;
 use halite_core::{Functions, Map, Result, Value};
@@ -88,6 +90,8 @@ impl Registry {
         pkg::register(&mut r);
         pkgrepo::register(&mut r);
         service::register(&mut r);
+        user::register(&mut r);
+        group::register(&mut r);
         r
     }
 

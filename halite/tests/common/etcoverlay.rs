@@ -1,0 +1,148 @@
+//! A sandbox for states that write the host's `/etc` (sysctl, users, groups): every
+//! `salt-call` runs in a private mount namespace (and, when asked, a fresh network namespace)
+//! where an overlay covers `/etc`, so writes land in the test's upper dir and the host's
+//! `/etc` never changes. A minion config and a state tree live in the same temp dir.
+
+use serde_json::Value as Json;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+/// Real Salt's `salt-call`, when installed.
+pub fn salt_call() -> Option<PathBuf> {
+    let p = PathBuf::from(std::env::var("SALT_VENV").unwrap_or_else(|_| "/opt/salt-venv".into()))
+        .join("bin/salt-call");
+    p.is_file().then_some(p)
+}
+
+/// Are we root (namespaces and mounts need it)?
+pub fn is_root() -> bool {
+    // SAFETY: geteuid has no preconditions.
+    unsafe { libc::geteuid() == 0 }
+}
+
+/// One sandbox: a temp dir with `etc/minion`, `srv/`, the overlay's `upper/`.
+pub struct EtcSandbox {
+    /// The temp dir.
+    pub work: tempfile::TempDir,
+    /// Also unshare the network namespace.
+    pub netns: bool,
+}
+
+impl EtcSandbox {
+    /// A sandbox with these SLS files (`{work}` in them becomes the temp dir's path).
+    pub fn new(prefix: &str, sls: &[(&str, &str)], netns: bool) -> EtcSandbox {
+        let work = tempfile::Builder::new()
+            .prefix(prefix)
+            .tempdir()
+            .expect("tempdir");
+        let w = work.path();
+        for d in ["etc", "srv", "pillar", "upper", "ovl-work"] {
+            std::fs::create_dir_all(w.join(d)).expect("dir");
+        }
+        for (name, text) in sls {
+            std::fs::write(
+                w.join(format!("srv/{name}.sls")),
+                text.replace("{work}", &w.display().to_string()),
+            )
+            .expect("sls");
+        }
+        std::fs::write(
+            w.join("etc/minion"),
+            format!(
+                "id: node1\nroot_dir: {w}\nfile_client: local\nfile_roots: {{base: [{w}/srv]}}\npillar_roots: {{base: [{w}/pillar]}}\nlog_level: quiet\nenable_fqdns_grains: false\n",
+                w = w.display()
+            ),
+        )
+        .expect("config");
+        EtcSandbox { work, netns }
+    }
+
+    /// The temp dir.
+    pub fn path(&self) -> &Path {
+        self.work.path()
+    }
+
+    /// Apply each `(sls, extra args)` in turn, all in one set of namespaces; each run's exit
+    /// code and JSON output (timings removed, the temp dir written as `WORK`).
+    pub fn runs(&self, bin: &Path, runs: &[(&str, &[&str])]) -> Vec<(i32, Json)> {
+        let w = self.work.path();
+        let mut script = String::from(
+            "mount -n -t overlay overlay -o \"lowerdir=/etc,upperdir=$W/upper,workdir=$W/ovl-work\" /etc || exit 1; ",
+        );
+        for (i, (sls, extra)) in runs.iter().enumerate() {
+            script.push_str(&format!(
+                "\"$BIN\" --local -c \"$W/etc\" --out=json state.apply {sls} {} > \"$W/out{i}.json\"; echo $? > \"$W/rc{i}\"; ",
+                extra.join(" ")
+            ));
+        }
+        let mut args = vec!["-m"];
+        if self.netns {
+            args.push("-n");
+        }
+        args.extend(["--propagation", "private", "sh", "-c", &script]);
+        let status = Command::new("unshare")
+            .args(&args)
+            .env("W", w)
+            .env("BIN", bin)
+            .stdin(Stdio::null())
+            .status()
+            .expect("unshare");
+        assert!(status.success(), "sandbox failed");
+        (0..runs.len())
+            .map(|i| {
+                let rc: i32 = std::fs::read_to_string(w.join(format!("rc{i}")))
+                    .expect("rc")
+                    .trim()
+                    .parse()
+                    .expect("rc number");
+                let text = std::fs::read_to_string(w.join(format!("out{i}.json")))
+                    .expect("out")
+                    .replace(&w.display().to_string(), "WORK");
+                let mut v: Json = serde_json::from_str(&text)
+                    .unwrap_or_else(|e| panic!("not JSON ({e}):\n{text}"));
+                if let Some(states) = v.get_mut("local").and_then(Json::as_object_mut) {
+                    for ret in states.values_mut() {
+                        if let Some(r) = ret.as_object_mut() {
+                            r.remove("start_time");
+                            r.remove("duration");
+                        }
+                    }
+                }
+                (rc, v)
+            })
+            .collect()
+    }
+
+    /// A file of the sandbox (relative to the temp dir), `""` when absent.
+    pub fn file(&self, name: &str) -> String {
+        std::fs::read_to_string(self.work.path().join(name)).unwrap_or_default()
+    }
+}
+
+/// Compare two series of runs: returns equal (maps without regard to order), state order
+/// equal, exit codes equal.
+pub fn assert_same_runs(runs: &[(&str, &[&str])], got: &[(i32, Json)], want: &[(i32, Json)]) {
+    let order = |v: &Json| -> Vec<String> {
+        v.get("local")
+            .and_then(Json::as_object)
+            .map(|m| m.keys().cloned().collect())
+            .unwrap_or_default()
+    };
+    for (i, ((rc, g), (salt_rc, w))) in got.iter().zip(want).enumerate() {
+        assert!(
+            g == w && order(g) == order(w),
+            "run {} {:?}: Halite's return differs from Salt's\nHalite: {}\nSalt:   {}",
+            i + 1,
+            runs[i],
+            serde_json::to_string_pretty(g).expect("json"),
+            serde_json::to_string_pretty(w).expect("json")
+        );
+        assert_eq!(
+            rc,
+            salt_rc,
+            "run {} {:?}: exit code differs",
+            i + 1,
+            runs[i]
+        );
+    }
+}
