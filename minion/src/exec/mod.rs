@@ -6,6 +6,7 @@ mod basic;
 mod cp;
 mod file;
 mod hashutil;
+mod mount_cron;
 mod pkg;
 mod service;
 pub mod state;
@@ -125,6 +126,7 @@ impl Functions for Exec {
             "pkg" => pkg::call(self, name, args, &kwargs),
             "service" => service::call(self, name, args, &kwargs),
             "sysctl" | "kmod" => sysctl_kmod::call(self, name, args, &kwargs),
+            "mount" | "cron" => mount_cron::call(self, name, args, &kwargs),
             "file" if !basic::handles(name) => file::call(self, name, args, &kwargs),
             _ => basic::call(self, name, args, &kwargs),
         }
@@ -139,6 +141,7 @@ impl Functions for Exec {
             || pkg::FUNCTIONS.contains(&name)
             || service::FUNCTIONS.contains(&name)
             || sysctl_kmod::FUNCTIONS.contains(&name)
+            || mount_cron::FUNCTIONS.contains(&name)
     }
 }
 

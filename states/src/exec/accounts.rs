@@ -866,10 +866,7 @@ impl AddUser {
     pub fn needs_login_defs(&self) -> bool {
         Self::unset(&self.gid)
             && !self.usergroup.is_truthy()
-            && self
-                .groups
-                .as_ref()
-                .is_some_and(|g| g.contains(&self.name))
+            && self.groups.as_ref().is_some_and(|g| g.contains(&self.name))
     }
 
     /// Salt's `useradd` argv. `exe` is the resolved command; `own_group_gid` is the

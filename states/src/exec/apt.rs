@@ -12,11 +12,13 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
-/// The environment Salt's aptpkg gives apt and dpkg (`DPKG_ENV_VARS`).
-pub const NONINTERACTIVE: [(&str, &str); 3] = [
+/// The environment Salt's aptpkg gives apt and dpkg (`DPKG_ENV_VARS`, and `ucf` keeping
+/// the old configuration files).
+pub const NONINTERACTIVE: [(&str, &str); 4] = [
     ("APT_LISTBUGS_FRONTEND", "none"),
     ("APT_LISTCHANGES_FRONTEND", "none"),
     ("DEBIAN_FRONTEND", "noninteractive"),
+    ("UCF_FORCE_CONFFOLD", "1"),
 ];
 
 /// dpkg's administrative directory.

@@ -1,9 +1,11 @@
 //! Native state modules, one file each, behind one table keyed `"module.function"`.
 
 pub mod cmd;
+pub mod cron;
 pub mod file;
 pub mod group;
 pub mod kmod;
+pub mod mount;
 pub mod pkg;
 pub mod pkgrepo;
 pub mod service;
@@ -90,6 +92,8 @@ impl Registry {
         pkg::register(&mut r);
         pkgrepo::register(&mut r);
         service::register(&mut r);
+        mount::register(&mut r);
+        cron::register(&mut r);
         user::register(&mut r);
         group::register(&mut r);
         r
@@ -144,6 +148,7 @@ impl Registry {
             "file.symlink" => &["name", "target"],
             "file.copy" | "file.recurse" => &["name", "source"],
             "sysctl.present" => &["name", "value"],
+            "mount.mounted" => &["name", "device", "fstype"],
             _ => &["name"],
         }
     }

@@ -263,18 +263,19 @@ fn installed(c: &StateCall) -> Result<Map> {
     }
     let sources = c.arg("sources").filter(|v| v.is_truthy()).cloned();
     let mut pkgs = pkgs_arg(c).filter(|v| v.is_truthy()).cloned();
-    let mut version = version_arg(c).filter(|v| !v.is_empty());
+    // A lone name is always packed into `pkgs`, as Salt does (with its version).
     if !name.is_empty() && pkgs.is_none() && sources.is_none() {
-        pkgs = Some(Value::List(vec![match version.take() {
-            Some(v) => {
-                let mut m = Map::default();
-                m.insert(name.clone().into(), Value::Str(v));
-                Value::Map(m)
-            }
-            None => Value::Str(name.clone()),
-        }]));
+        pkgs = Some(Value::List(vec![
+            match version_arg(c).filter(|v| !v.is_empty()) {
+                Some(v) => {
+                    let mut m = Map::default();
+                    m.insert(name.clone().into(), Value::Str(v));
+                    Value::Map(m)
+                }
+                None => Value::Str(name.clone()),
+            },
+        ]));
     }
-    let _ = version;
     let mut refresh = check_refresh(c);
     let verify = c.arg("pkg_verify");
     if verify.is_some_and(|v| v.is_truthy() || matches!(v, Value::List(_))) {
