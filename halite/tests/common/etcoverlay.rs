@@ -26,6 +26,10 @@ pub struct EtcSandbox {
     pub work: tempfile::TempDir,
     /// Also unshare the network namespace.
     pub netns: bool,
+    /// Shell run inside the namespaces before the runs (after the overlay is mounted).
+    pub before: String,
+    /// Shell run inside the namespaces after the runs (e.g. to copy out private files).
+    pub after: String,
 }
 
 impl EtcSandbox {
@@ -54,7 +58,12 @@ impl EtcSandbox {
             ),
         )
         .expect("config");
-        EtcSandbox { work, netns }
+        EtcSandbox {
+            work,
+            netns,
+            before: String::new(),
+            after: String::new(),
+        }
     }
 
     /// The temp dir.
@@ -69,12 +78,15 @@ impl EtcSandbox {
         let mut script = String::from(
             "mount -n -t overlay overlay -o \"lowerdir=/etc,upperdir=$W/upper,workdir=$W/ovl-work\" /etc || exit 1; ",
         );
+        script.push_str(&self.before);
+        script.push_str("; ");
         for (i, (sls, extra)) in runs.iter().enumerate() {
             script.push_str(&format!(
                 "\"$BIN\" --local -c \"$W/etc\" --out=json state.apply {sls} {} > \"$W/out{i}.json\"; echo $? > \"$W/rc{i}\"; ",
                 extra.join(" ")
             ));
         }
+        script.push_str(&self.after);
         let mut args = vec!["-m"];
         if self.netns {
             args.push("-n");

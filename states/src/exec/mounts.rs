@@ -1201,6 +1201,8 @@ pub fn read_cache(cachedir: &str) -> Result<Value> {
 
 fn write_cache(cachedir: &str, cache: &Value) -> Result<()> {
     let text = halite_core::yaml_emit::dump(cache, &halite_core::yaml_emit::DumpOptions::salt());
+    // The cache dir exists on a Salt minion; a fresh `salt-call --local` root may lack it.
+    let _ = std::fs::create_dir_all(cachedir);
     atomic_write(Path::new(&cache_file(cachedir)), text.as_bytes(), None)
         .map_err(|_| Error::CommandExecution("Unable to write mount cache.".into()))
 }
