@@ -9,10 +9,13 @@
 //! this machine does not give a test. Skips without root; cron parts skip without `crontab`
 //! (`.ci/run` installs Debian's `cron`).
 
+#[path = "common/compare.rs"]
+mod compare;
 #[path = "common/etcoverlay.rs"]
 mod etcoverlay;
 
-use etcoverlay::{assert_same_runs, is_root, salt_call, EtcSandbox};
+use compare::salt_call;
+use etcoverlay::{assert_same_runs, is_root, EtcSandbox};
 use serde_json::Value as Json;
 use std::path::PathBuf;
 

@@ -15,16 +15,13 @@
 
 #[path = "common/aptroot.rs"]
 mod aptroot;
+#[path = "common/compare.rs"]
+mod compare;
 
 use aptroot::{host_fingerprint, unavailable, AptRepo, AptRoot};
+use compare::{assert_same_states, normalized, salt_call};
 use serde_json::Value as Json;
 use std::path::{Path, PathBuf};
-
-fn salt_call() -> Option<PathBuf> {
-    let p = PathBuf::from(std::env::var("SALT_VENV").unwrap_or_else(|_| "/opt/salt-venv".into()))
-        .join("bin/salt-call");
-    p.is_file().then_some(p)
-}
 
 /// One scenario: apt-get set-up commands, an SLS, and the runs (extra CLI arguments).
 struct Scenario {
@@ -179,21 +176,6 @@ fn sources(root: &AptRoot) -> Vec<(String, String)> {
     out
 }
 
-/// A state-run JSON with the timings taken out.
-fn normalized(stdout: &str) -> Json {
-    let mut v: Json =
-        serde_json::from_str(stdout).unwrap_or_else(|e| panic!("not JSON ({e}):\n{stdout}"));
-    if let Some(states) = v.get_mut("local").and_then(Json::as_object_mut) {
-        for ret in states.values_mut() {
-            if let Some(r) = ret.as_object_mut() {
-                r.remove("start_time");
-                r.remove("duration");
-            }
-        }
-    }
-    v
-}
-
 fn apply(root: &AptRoot, bin: &Path, cfg: &Path, extra: &[&str]) -> (i32, Json) {
     let mut args = vec![
         "--local",
@@ -259,20 +241,7 @@ fn pkg_states_match_real_salt_on_a_throwaway_root() {
             }
             if let Some(salt) = &salt {
                 let (salt_rc, want) = apply(&theirs, salt, &their_cfg, extra);
-                // Maps compare without regard to order (Salt's package changes come from a
-                // Python set); the order of the states themselves is compared on its own.
-                let order = |v: &Json| -> Vec<String> {
-                    v.get("local")
-                        .and_then(Json::as_object)
-                        .map(|m| m.keys().cloned().collect())
-                        .unwrap_or_default()
-                };
-                assert!(
-                    got == want && order(&got) == order(&want),
-                    "{step}: Halite's return differs from Salt's\nHalite: {}\nSalt:   {}",
-                    serde_json::to_string_pretty(&got).expect("json"),
-                    serde_json::to_string_pretty(&want).expect("json"),
-                );
+                assert_same_states(&step, &got, &want);
                 assert_eq!(rc, salt_rc, "{step}: exit code differs");
                 assert_eq!(
                     ours.dpkg_query(),

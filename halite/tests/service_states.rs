@@ -10,18 +10,15 @@
 //! Where systemd cannot start on the machine, the test says so and skips; without real Salt
 //! (`/opt/salt-venv`), Halite's runs are checked against systemd's own view only.
 
+#[path = "common/compare.rs"]
+mod compare;
 #[path = "common/systemdns.rs"]
 mod systemdns;
 
+use compare::{assert_same_states, normalized, salt_call};
 use serde_json::Value as Json;
 use std::path::{Path, PathBuf};
 use systemdns::PrivateSystemd;
-
-fn salt_call() -> Option<PathBuf> {
-    let p = PathBuf::from(std::env::var("SALT_VENV").unwrap_or_else(|_| "/opt/salt-venv".into()))
-        .join("bin/salt-call");
-    p.is_file().then_some(p)
-}
 
 /// One scenario: unit files, systemctl set-up commands, an SLS, and the runs.
 struct Scenario {
@@ -122,20 +119,6 @@ const SCENARIOS: &[Scenario] = &[
     },
 ];
 
-fn normalized(stdout: &str) -> Json {
-    let mut v: Json =
-        serde_json::from_str(stdout).unwrap_or_else(|e| panic!("not JSON ({e}):\n{stdout}"));
-    if let Some(states) = v.get_mut("local").and_then(Json::as_object_mut) {
-        for ret in states.values_mut() {
-            if let Some(r) = ret.as_object_mut() {
-                r.remove("start_time");
-                r.remove("duration");
-            }
-        }
-    }
-    v
-}
-
 /// One side: a private systemd, a config dir and a state tree in a directory visible inside.
 struct Side {
     work: tempfile::TempDir,
@@ -179,7 +162,28 @@ impl Side {
         std::fs::write(self.work.path().join(format!("srv/{}.sls", sc.name)), sls).expect("sls");
     }
 
+    /// `bin` as the private systemd sees it: its `/tmp`, `/run` and `/var/tmp` are its own,
+    /// so a binary under one of them (a checkout in /tmp) is linked into the shared work dir.
+    fn visible(&self, bin: &Path) -> PathBuf {
+        let hidden = ["/tmp/", "/run/", "/var/tmp/"]
+            .iter()
+            .any(|p| bin.starts_with(p));
+        if !hidden {
+            return bin.to_path_buf();
+        }
+        let name = bin.file_name().expect("binary name");
+        let dest = self.work.path().join("bin").join(name);
+        if !dest.exists() {
+            std::fs::create_dir_all(self.work.path().join("bin")).expect("bin dir");
+            if std::fs::hard_link(bin, &dest).is_err() {
+                std::fs::copy(bin, &dest).expect("copy the binary");
+            }
+        }
+        dest
+    }
+
     fn apply(&self, bin: &Path, sls: &str, extra: &[&str]) -> (i32, Json) {
+        let bin = &self.visible(bin);
         let cfg = self.work.path().join("etc");
         let mut args = vec![
             "--local",
@@ -191,6 +195,12 @@ impl Side {
         ];
         args.extend_from_slice(extra);
         let out = self.sd.exec(bin, &args);
+        assert!(
+            !out.stdout.is_empty(),
+            "{} printed nothing: {}",
+            bin.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
         // Each side has its own work dir: compare with it written as `WORK`.
         let text = String::from_utf8_lossy(&out.stdout)
             .replace(&self.work.path().display().to_string(), "WORK");
@@ -240,18 +250,7 @@ fn service_states_match_real_salt_on_a_private_systemd() {
                 continue;
             };
             let (salt_rc, want) = t.apply(salt, sc.name, extra);
-            let order = |v: &Json| -> Vec<String> {
-                v.get("local")
-                    .and_then(Json::as_object)
-                    .map(|m| m.keys().cloned().collect())
-                    .unwrap_or_default()
-            };
-            assert!(
-                got == want && order(&got) == order(&want),
-                "{step}: Halite's return differs from Salt's\nHalite: {}\nSalt:   {}",
-                serde_json::to_string_pretty(&got).expect("json"),
-                serde_json::to_string_pretty(&want).expect("json"),
-            );
+            assert_same_states(&step, &got, &want);
             assert_eq!(rc, salt_rc, "{step}: exit code differs");
             for unit in sc.check {
                 assert_eq!(
@@ -297,6 +296,7 @@ fn service_states_match_real_salt_on_a_private_systemd() {
         ];
         for call in calls {
             let run = |side: &Side, bin: &Path| {
+                let bin = &side.visible(bin);
                 let cfg = side.work.path().join("etc");
                 let mut args = vec!["--local", "-c", cfg.to_str().expect("utf-8"), "--out=json"];
                 args.extend_from_slice(call);

@@ -6,10 +6,13 @@
 //! touching the host. The returns (minus timings), exit codes and resulting config files must
 //! be identical. Skips (and says so) without root; without real Salt only Halite runs.
 
+#[path = "common/compare.rs"]
+mod compare;
 #[path = "common/etcoverlay.rs"]
 mod etcoverlay;
 
-use etcoverlay::{assert_same_runs, is_root, salt_call, EtcSandbox};
+use compare::salt_call;
+use etcoverlay::{assert_same_runs, is_root, EtcSandbox};
 use serde_json::Value as Json;
 use std::path::PathBuf;
 

@@ -7,10 +7,13 @@
 //! and gids are allocated alike. Homes are created only under the test's temp dir. The
 //! returns (minus timings), exit codes and resulting account files must be identical.
 
+#[path = "common/compare.rs"]
+mod compare;
 #[path = "common/etcoverlay.rs"]
 mod etcoverlay;
 
-use etcoverlay::{assert_same_runs, is_root, salt_call, EtcSandbox};
+use compare::salt_call;
+use etcoverlay::{assert_same_runs, is_root, EtcSandbox};
 use serde_json::Value as Json;
 use std::path::PathBuf;
 

@@ -3,16 +3,10 @@
 //! where an overlay covers `/etc`, so writes land in the test's upper dir and the host's
 //! `/etc` never changes. A minion config and a state tree live in the same temp dir.
 
+use crate::compare::{assert_same_states, normalized};
 use serde_json::Value as Json;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
-
-/// Real Salt's `salt-call`, when installed.
-pub fn salt_call() -> Option<PathBuf> {
-    let p = PathBuf::from(std::env::var("SALT_VENV").unwrap_or_else(|_| "/opt/salt-venv".into()))
-        .join("bin/salt-call");
-    p.is_file().then_some(p)
-}
 
 /// Are we root (namespaces and mounts need it)?
 pub fn is_root() -> bool {
@@ -78,15 +72,21 @@ impl EtcSandbox {
         let mut script = String::from(
             "mount -n -t overlay overlay -o \"lowerdir=/etc,upperdir=$W/upper,workdir=$W/ovl-work\" /etc || exit 1; ",
         );
-        script.push_str(&self.before);
-        script.push_str("; ");
+        if !self.before.is_empty() {
+            script.push_str(&self.before);
+            script.push_str("; ");
+        }
         for (i, (sls, extra)) in runs.iter().enumerate() {
             script.push_str(&format!(
                 "\"$BIN\" --local -c \"$W/etc\" --out=json state.apply {sls} {} > \"$W/out{i}.json\"; echo $? > \"$W/rc{i}\"; ",
                 extra.join(" ")
             ));
         }
-        script.push_str(&self.after);
+        script.push_str(if self.after.is_empty() {
+            "true"
+        } else {
+            &self.after
+        });
         let mut args = vec!["-m"];
         if self.netns {
             args.push("-n");
@@ -110,16 +110,7 @@ impl EtcSandbox {
                 let text = std::fs::read_to_string(w.join(format!("out{i}.json")))
                     .expect("out")
                     .replace(&w.display().to_string(), "WORK");
-                let mut v: Json = serde_json::from_str(&text)
-                    .unwrap_or_else(|e| panic!("not JSON ({e}):\n{text}"));
-                if let Some(states) = v.get_mut("local").and_then(Json::as_object_mut) {
-                    for ret in states.values_mut() {
-                        if let Some(r) = ret.as_object_mut() {
-                            r.remove("start_time");
-                            r.remove("duration");
-                        }
-                    }
-                }
+                let v = normalized(&text);
                 (rc, v)
             })
             .collect()
@@ -134,27 +125,9 @@ impl EtcSandbox {
 /// Compare two series of runs: returns equal (maps without regard to order), state order
 /// equal, exit codes equal.
 pub fn assert_same_runs(runs: &[(&str, &[&str])], got: &[(i32, Json)], want: &[(i32, Json)]) {
-    let order = |v: &Json| -> Vec<String> {
-        v.get("local")
-            .and_then(Json::as_object)
-            .map(|m| m.keys().cloned().collect())
-            .unwrap_or_default()
-    };
     for (i, ((rc, g), (salt_rc, w))) in got.iter().zip(want).enumerate() {
-        assert!(
-            g == w && order(g) == order(w),
-            "run {} {:?}: Halite's return differs from Salt's\nHalite: {}\nSalt:   {}",
-            i + 1,
-            runs[i],
-            serde_json::to_string_pretty(g).expect("json"),
-            serde_json::to_string_pretty(w).expect("json")
-        );
-        assert_eq!(
-            rc,
-            salt_rc,
-            "run {} {:?}: exit code differs",
-            i + 1,
-            runs[i]
-        );
+        let step = format!("run {} {:?}", i + 1, runs[i]);
+        assert_same_states(&step, g, w);
+        assert_eq!(rc, salt_rc, "{step}: exit code differs");
     }
 }

@@ -8,7 +8,8 @@
 //! Shared by the `user`/`group` state modules and the `user.*`/`group.*` execution
 //! functions of the minion.
 
-use super::sysctl::{self, Output};
+use super::command::{self, Output};
+use super::pystr;
 use crate::modules::file::util::atomic_write;
 use halite_core::{Error, Map, Result, Value};
 use std::ffi::CString;
@@ -24,35 +25,14 @@ pub const DEFAULT_HASH: &str = "!";
 // ---------------------------------------------------------------------------------------
 // Python value helpers.
 
-/// Python's `int(s)` for a string: surrounding whitespace, an optional sign, decimal
-/// digits with single `_` between them. `None` where Python raises `ValueError`.
-pub fn py_int(s: &str) -> Option<i64> {
-    let t = sysctl::py_strip(s);
-    let (neg, digits) = match t.as_bytes().first() {
-        Some(b'-') => (true, &t[1..]),
-        Some(b'+') => (false, &t[1..]),
-        _ => (false, t),
-    };
-    if digits.is_empty()
-        || digits.starts_with('_')
-        || digits.ends_with('_')
-        || digits.contains("__")
-        || !digits.chars().all(|c| c.is_ascii_digit() || c == '_')
-    {
-        return None;
-    }
-    let n: i64 = digits.replace('_', "").parse().ok()?;
-    Some(if neg { -n } else { n })
-}
-
 /// Python's `int(x)`: integers and booleans as they are, floats truncated, strings parsed
-/// by [`py_int`]; `None` where Python raises.
+/// by [`pystr::py_int64`]; `None` where Python raises.
 pub fn value_int(v: &Value) -> Option<i64> {
     match v {
         Value::Int(i) => Some(*i),
         Value::Bool(b) => Some(i64::from(*b)),
         Value::Float(f) if f.is_finite() => Some(f.trunc() as i64),
-        Value::Str(s) => py_int(s),
+        Value::Str(s) => pystr::py_int64(s),
         _ => None,
     }
 }
@@ -340,18 +320,18 @@ pub fn etc_file(root: Option<&str>, file: &str) -> PathBuf {
 
 fn read_lines(path: &Path) -> std::io::Result<Vec<String>> {
     let bytes = std::fs::read(path)?;
-    Ok(sysctl::text_lines(&String::from_utf8_lossy(&bytes)))
+    Ok(pystr::text_lines(&String::from_utf8_lossy(&bytes)))
 }
 
 fn fields(line: &str) -> Vec<&str> {
-    sysctl::py_strip(line).split(':').collect()
+    pystr::py_strip(line).split(':').collect()
 }
 
 fn bad_line(path: &Path, line: &str, why: &str) -> Error {
     Error::CommandExecution(format!(
         "{}: {why} in line {:?}",
         path.display(),
-        sysctl::py_strip(line)
+        pystr::py_strip(line)
     ))
 }
 
@@ -364,8 +344,8 @@ pub fn parse_passwd_line(line: &str) -> Option<UserEntry> {
     Some(UserEntry {
         name: f[0].to_string(),
         passwd: f[1].to_string(),
-        uid: py_int(f[2])?,
-        gid: py_int(f[3])?,
+        uid: pystr::py_int64(f[2])?,
+        gid: pystr::py_int64(f[3])?,
         gecos: f[4].to_string(),
         home: f[5].to_string(),
         shell: f[6].to_string(),
@@ -433,7 +413,7 @@ pub fn parse_group_line(
             _ => Err("malformed group entry"),
         };
     }
-    let Some(gid) = py_int(f[2]) else {
+    let Some(gid) = pystr::py_int64(f[2]) else {
         return match mode {
             GroupParse::Lenient => Ok(None),
             _ => Err("non-numeric gid"),
@@ -445,7 +425,7 @@ pub fn parse_group_line(
         f[3].split(',').map(str::to_string).collect()
     } else {
         f[3].split(',')
-            .map(|m| sysctl::py_strip(m).to_string())
+            .map(|m| pystr::py_strip(m).to_string())
             .collect()
     };
     Ok(Some(GroupEntry {
@@ -609,11 +589,11 @@ pub fn parse_shadow_line(line: &str) -> std::result::Result<Map, &'static str> {
         let v = if raw.is_empty() {
             -1
         } else {
-            py_int(raw).ok_or("non-numeric shadow field")?
+            pystr::py_int64(raw).ok_or("non-numeric shadow field")?
         };
         m.insert((*key).into(), Value::Int(v));
     }
-    if !f[8].is_empty() && py_int(f[8]).is_none() {
+    if !f[8].is_empty() && pystr::py_int64(f[8]).is_none() {
         return Err("non-numeric shadow field");
     }
     Ok(m)
@@ -783,17 +763,17 @@ pub fn set_shadow_attr(
 
 /// Salt's `_which(cmd)`: the command's full path, or `Command '{cmd}' cannot be found`.
 pub fn which(cmd: &str) -> Result<String> {
-    sysctl::which_or_err(cmd)
+    command::which_or_err(cmd)
 }
 
 /// `cmd.run`: both streams merged.
 fn run_merged(argv: &[String]) -> Result<Output> {
-    sysctl::run(argv, true)
+    command::run(argv, true)
 }
 
 /// `cmd.run_all` / `cmd.retcode`: streams kept apart.
 fn run_all(argv: &[String]) -> Result<Output> {
-    sysctl::run(argv, false)
+    command::run(argv, false)
 }
 
 fn push_root(cmd: &mut Vec<String>, flag: &str, root: Option<&str>) {
@@ -923,7 +903,7 @@ impl AddUser {
 /// Whether `/etc/login.defs` enables user groups, as Salt reads it: the first line whose
 /// first 15 characters contain `USERGROUPS_ENAB` decides, by containing `yes`.
 pub fn usergroups_enabled(login_defs: &str) -> bool {
-    for line in sysctl::text_lines(login_defs) {
+    for line in pystr::text_lines(login_defs) {
         let head: String = line.chars().take(15).collect();
         if head.contains("USERGROUPS_ENAB") {
             return line.contains("yes");
@@ -1159,7 +1139,7 @@ pub fn update_gecos(name: &str, key: &str, value: &Value, root: Option<&str>) ->
 /// applies, `0o755` arrives as the invalid mode `493`) and handed to `uid:gid` (a zero id
 /// is left as it is, as Salt's `check_perms` skips falsy owners).
 pub fn make_home(path: &str, uid: i64, gid: i64) -> Result<()> {
-    let normalized = normpath(path);
+    let normalized = pystr::normpath(path);
     let p = Path::new(&normalized);
     if p.is_dir() {
         return Ok(());
@@ -1186,37 +1166,6 @@ pub fn make_home(path: &str, uid: i64, gid: i64) -> Result<()> {
         }
     }
     Ok(())
-}
-
-/// Python's `os.path.normpath` for POSIX paths.
-pub fn normpath(path: &str) -> String {
-    if path.is_empty() {
-        return ".".into();
-    }
-    let initial = if path.starts_with("//") && !path.starts_with("///") {
-        2
-    } else if path.starts_with('/') {
-        1
-    } else {
-        0
-    };
-    let mut parts: Vec<&str> = Vec::new();
-    for comp in path.split('/') {
-        if comp.is_empty() || comp == "." {
-            continue;
-        }
-        if comp != ".." || (initial == 0 && parts.is_empty()) || parts.last() == Some(&"..") {
-            parts.push(comp);
-        } else if !parts.is_empty() {
-            parts.pop();
-        }
-    }
-    let joined = format!("{}{}", "/".repeat(initial), parts.join("/"));
-    if joined.is_empty() {
-        ".".into()
-    } else {
-        joined
-    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1346,22 +1295,6 @@ pub fn is_dir(path: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn python_int_parsing() {
-        assert_eq!(py_int(" 999 "), Some(999));
-        assert_eq!(py_int("+5"), Some(5));
-        assert_eq!(py_int("-5"), Some(-5));
-        assert_eq!(py_int("1_000"), Some(1000));
-        assert_eq!(py_int("1__0"), None);
-        assert_eq!(py_int("_1"), None);
-        assert_eq!(py_int("0x10"), None);
-        assert_eq!(py_int(""), None);
-        assert_eq!(value_int(&Value::Float(3.9)), Some(3));
-        assert_eq!(value_int(&Value::Bool(true)), Some(1));
-        assert!(py_eq(&Value::Bool(true), &Value::Int(1)));
-        assert!(!py_eq(&Value::Str("1".into()), &Value::Int(1)));
-    }
 
     #[test]
     fn gecos_split_and_build() {
@@ -1558,14 +1491,5 @@ mod tests {
             false
         ));
         assert!(!userdel_ok(&out(12, "other"), true));
-    }
-
-    #[test]
-    fn normpath_like_python() {
-        assert_eq!(normpath("/var//lib/./etcd/"), "/var/lib/etcd");
-        assert_eq!(normpath("/a/../b"), "/b");
-        assert_eq!(normpath("//x"), "//x");
-        assert_eq!(normpath("a/../../b"), "../b");
-        assert_eq!(normpath(""), ".");
     }
 }

@@ -10,7 +10,6 @@ use super::dpkg;
 use halite_core::{Error, Map, Result, Value};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
 
 /// The environment Salt's aptpkg gives apt and dpkg (`DPKG_ENV_VARS`, and `ucf` keeping
 /// the old configuration files).
@@ -127,60 +126,16 @@ pub fn compare(old: &BTreeMap<String, String>, new: &BTreeMap<String, String>) -
     out
 }
 
-/// What a package-manager command gave.
-#[derive(Debug, Clone)]
-pub struct Output {
-    /// Exit status (-1 when killed by a signal).
-    pub retcode: i32,
-    /// Standard output, right-stripped.
-    pub stdout: String,
-    /// Standard error, right-stripped.
-    pub stderr: String,
-}
+pub use super::command::Output;
 
 /// Run a package-manager command (argv, no shell) in Salt's non-interactive environment.
 pub fn run(argv: &[String]) -> Result<Output> {
-    run_with(argv, None)
+    super::command::run_with(argv, None, &NONINTERACTIVE)
 }
 
 /// [`run`] with `input` on standard input.
 pub fn run_input(argv: &[String], input: &str) -> Result<Output> {
-    run_with(argv, Some(input))
-}
-
-fn run_with(argv: &[String], input: Option<&str>) -> Result<Output> {
-    let (program, args) = argv
-        .split_first()
-        .ok_or_else(|| Error::CommandExecution("empty command".into()))?;
-    tracing::debug!(command = %argv.join(" "), "package manager");
-    let failed = |e: std::io::Error| {
-        Error::CommandExecution(format!("Unable to run command '{}': {e}", argv.join(" ")))
-    };
-    let mut child = Command::new(program)
-        .args(args)
-        .envs(NONINTERACTIVE)
-        .env_remove("NOTIFY_SOCKET")
-        .stdin(if input.is_some() {
-            Stdio::piped()
-        } else {
-            Stdio::null()
-        })
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(failed)?;
-    if let (Some(text), Some(mut stdin)) = (input, child.stdin.take()) {
-        use std::io::Write;
-        // Small inputs (a selection line): written before the child's output is read.
-        stdin.write_all(text.as_bytes()).map_err(failed)?;
-    }
-    let out = child.wait_with_output().map_err(failed)?;
-    let text = |b: &[u8]| String::from_utf8_lossy(b).trim_end().to_string();
-    Ok(Output {
-        retcode: out.status.code().unwrap_or(-1),
-        stdout: text(&out.stdout),
-        stderr: text(&out.stderr),
-    })
+    super::command::run_with(argv, Some(input), &NONINTERACTIVE)
 }
 
 /// Owned argv from string slices.

@@ -174,26 +174,9 @@ impl<'a> AptCtx<'a> {
     }
 }
 
-/// Salt's `salt.utils.path.which`: the first executable `dir/exe` along `PATH`, then
-/// `/sbin`, `/bin`, `/usr/sbin`, `/usr/bin`, `/usr/local/sbin`, `/usr/local/bin`.
+/// Salt's `salt.utils.path.which` (see [`super::command::which`]), as a path.
 pub fn which(exe: &str) -> Option<PathBuf> {
-    let path = std::env::var("PATH").unwrap_or_default();
-    let mut dirs: Vec<String> = path.split(':').map(str::to_string).collect();
-    for extra in [
-        "/sbin",
-        "/bin",
-        "/usr/sbin",
-        "/usr/bin",
-        "/usr/local/sbin",
-        "/usr/local/bin",
-    ] {
-        if !dirs.iter().any(|d| d == extra) {
-            dirs.push(extra.to_string());
-        }
-    }
-    dirs.iter().map(|d| Path::new(d).join(exe)).find(|p| {
-        p.is_file() && nix::unistd::access(p.as_path(), nix::unistd::AccessFlags::X_OK).is_ok()
-    })
+    super::command::which(exe).map(PathBuf::from)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -252,25 +235,6 @@ fn value_to_bool(v: &Value) -> Result<bool> {
     }
 }
 
-/// Python's `int(str)`: optional sign, digits with single underscores between them.
-fn py_int(s: &str) -> Option<i128> {
-    let t = s.trim();
-    let (neg, digits) = match t.strip_prefix('-') {
-        Some(d) => (true, d),
-        None => (false, t.strip_prefix('+').unwrap_or(t)),
-    };
-    if digits.is_empty()
-        || digits.starts_with('_')
-        || digits.ends_with('_')
-        || digits.contains("__")
-        || !digits.chars().all(|c| c.is_ascii_digit() || c == '_')
-    {
-        return None;
-    }
-    let n: i128 = digits.replace('_', "").parse().ok()?;
-    Some(if neg { -n } else { n })
-}
-
 /// Salt's `salt.utils.data.is_true`: numbers (and numeric strings) are true when > 0,
 /// other strings only when `true` (any case), everything else by truthiness.
 pub fn is_true(v: &Value) -> bool {
@@ -280,7 +244,7 @@ pub fn is_true(v: &Value) -> bool {
         // `int(x)` first truncates: 0.5 is false.
         Value::Float(f) => f.trunc() > 0.0,
         Value::Str(s) => {
-            if let Some(i) = py_int(s) {
+            if let Some(i) = super::pystr::py_int(s) {
                 return i > 0;
             }
             let t = s.trim();
@@ -1962,7 +1926,7 @@ fn parse_key_ids(text: &str) -> Vec<String> {
         }
         let id = match items.get(4) {
             Some(&"") => "None".to_string(),
-            Some(s) => py_int(s).map_or_else(|| s.to_string(), |i| i.to_string()),
+            Some(s) => super::pystr::py_int(s).map_or_else(|| s.to_string(), |i| i.to_string()),
             None => continue,
         };
         ids.push(id);

@@ -7,8 +7,8 @@
 //! `crontab FILE`; root for another user → `crontab -u USER -l` / `crontab -u USER FILE`;
 //! anyone else → the plain commands run as that user.
 
-use crate::exec::mounts::{run_as, RawOutput};
-use crate::exec::sysctl::{py_rstrip, py_split};
+use crate::exec::command::{run_as, RawOutput};
+use crate::exec::pystr::{py_rstrip, py_split};
 use halite_core::{Error, Map, Result, Value};
 use std::io::Write;
 
@@ -419,7 +419,7 @@ fn crontab_cmd(user: &str, tail: &str) -> Result<(Vec<String>, Option<String>)> 
 
 /// Is the `crontab` command installed? (Salt's `cron` module does not load without it.)
 pub fn available() -> bool {
-    crate::exec::sysctl::which("crontab").is_some()
+    crate::exec::command::which("crontab").is_some()
 }
 
 /// Salt's `cron.raw_cron(user)`: `crontab -l` output (standard output only, exit status
@@ -500,24 +500,14 @@ fn rand_between(lo: i128, hi: i128) -> i128 {
     lo + (u128::from(random_u64()) % span) as i128
 }
 
+/// Python's `int(s)`, with its `ValueError` text.
 fn py_int(s: &str) -> Result<i128> {
-    let t = s.trim();
-    let digits = t.strip_prefix(['+', '-']).unwrap_or(t);
-    let clean: String = digits.chars().filter(|c| *c != '_').collect();
-    let ok = !clean.is_empty()
-        && clean.chars().all(|c| c.is_ascii_digit())
-        && !digits.starts_with('_')
-        && !digits.ends_with('_')
-        && !digits.contains("__");
-    let n: Option<i128> = if ok { clean.parse().ok() } else { None };
-    match n {
-        Some(n) if t.starts_with('-') => Ok(-n),
-        Some(n) => Ok(n),
-        None => Err(Error::CommandExecution(format!(
+    crate::exec::pystr::py_int(s).ok_or_else(|| {
+        Error::CommandExecution(format!(
             "invalid literal for int() with base 10: {}",
             halite_core::value::py_str_repr(s)
-        ))),
-    }
+        ))
+    })
 }
 
 /// Salt's `_get_cron_date_time`: the fields of a new job — `random` becomes a random

@@ -12,7 +12,8 @@
 //! edits are Salt's (`file.append`, `file.uncomment`, `file.comment`, `file.sed` with their
 //! regexes, `.bak` backups included), written atomically.
 
-use super::sysctl::{py_split, py_strip, run, strerror, text_lines, which_or_err};
+use super::command::{run, which_or_err, Output};
+use super::pystr::{py_split, py_strip, strerror, text_lines};
 use crate::modules::file::util::{atomic_write, is_text};
 use halite_core::{Error, Result};
 use std::collections::BTreeSet;
@@ -340,7 +341,7 @@ pub fn shlex_split(s: &str) -> Result<Vec<String>> {
 
 /// Run `<cmd path> <m>` the way Salt does (the string split with `shlex`, so `m` may carry
 /// module parameters).
-fn run_tool(cmd: &str, m: &str) -> Result<super::sysctl::Output> {
+fn run_tool(cmd: &str, m: &str) -> Result<Output> {
     let mut argv = vec![which_or_err(cmd)?];
     argv.extend(shlex_split(m)?);
     run(&argv, false)

@@ -10,15 +10,14 @@
 //! (`mount`, `umount`, `swapon`, `swapoff`) are built as the strings Salt builds and split
 //! with POSIX shlex as Salt's `cmd.run_all(python_shell=False)` does.
 
+use crate::exec::command::{run_as, RawOutput};
 use crate::exec::kmod::shlex_split;
-use crate::exec::sysctl::{py_rstrip, py_split, text_lines};
+use crate::exec::pystr::{normpath, py_rstrip, py_split, text_lines};
 use crate::modules::file::util::atomic_write;
 use halite_core::{Error, Map, Result, Value};
 use indexmap::IndexMap;
 use std::collections::HashMap;
-use std::os::unix::process::CommandExt;
 use std::path::Path;
-use std::process::{Command, Stdio};
 
 /// The default fstab.
 pub const DEFAULT_FSTAB: &str = "/etc/fstab";
@@ -44,23 +43,6 @@ pub const SPECIAL_FSES: &[&str] = &[
 
 /// The field names of an fstab line, in line order (Salt's `_fstab_entry.fstab_keys`).
 pub const FSTAB_KEYS: [&str; 6] = ["device", "name", "fstype", "opts", "dump", "pass_num"];
-
-/// The locale variables Salt's `cmd.run*` sets to `C` for every command.
-const LOCALE_C: [&str; 13] = [
-    "LC_CTYPE",
-    "LC_NUMERIC",
-    "LC_TIME",
-    "LC_COLLATE",
-    "LC_MONETARY",
-    "LC_MESSAGES",
-    "LC_PAPER",
-    "LC_NAME",
-    "LC_ADDRESS",
-    "LC_TELEPHONE",
-    "LC_MEASUREMENT",
-    "LC_IDENTIFICATION",
-    "LANGUAGE",
-];
 
 // ---------------------------------------------------------------------------------------
 // Python path helpers (posixpath), so comparisons see the strings Salt sees.
@@ -96,37 +78,6 @@ pub fn dirname(p: &str) -> String {
 /// `os.path.basename(p)`.
 pub fn basename(p: &str) -> &str {
     p.rfind('/').map_or(p, |i| &p[i + 1..])
-}
-
-/// `posixpath.normpath(p)`.
-pub fn normpath(path: &str) -> String {
-    if path.is_empty() {
-        return ".".into();
-    }
-    let initial = if path.starts_with("//") && !path.starts_with("///") {
-        2
-    } else if path.starts_with('/') {
-        1
-    } else {
-        0
-    };
-    let mut comps: Vec<&str> = Vec::new();
-    for comp in path.split('/') {
-        if comp.is_empty() || comp == "." {
-            continue;
-        }
-        if comp != ".." || (initial == 0 && comps.is_empty()) || comps.last() == Some(&"..") {
-            comps.push(comp);
-        } else if !comps.is_empty() {
-            comps.pop();
-        }
-    }
-    let joined = format!("{}{}", "/".repeat(initial), comps.join("/"));
-    if joined.is_empty() {
-        ".".into()
-    } else {
-        joined
-    }
 }
 
 /// `os.path.abspath(p)`.
@@ -237,63 +188,6 @@ pub fn py_oserror(err: &std::io::Error, path: &str) -> String {
 
 // ---------------------------------------------------------------------------------------
 // Commands.
-
-/// What a command gave, both streams as printed (not stripped).
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct RawOutput {
-    /// Exit status (-1 when killed by a signal).
-    pub retcode: i32,
-    /// Standard output.
-    pub stdout: String,
-    /// Standard error.
-    pub stderr: String,
-}
-
-/// Run `argv` (no shell) as Salt's `cmd.run_all` does: `LC_*` set to `C`, standard input
-/// closed, streams kept apart. With `runas` naming another user than the effective one,
-/// the command runs with that user's uid and primary gid and `HOME`/`USER`/`LOGNAME`/
-/// `SHELL` from its passwd entry (Salt's `runas`; supplementary groups are dropped).
-/// Shared with [`super::crontab`].
-pub fn run_as(argv: &[String], runas: Option<&str>) -> Result<RawOutput> {
-    let (program, args) = argv
-        .split_first()
-        .ok_or_else(|| Error::CommandExecution("empty command".into()))?;
-    let shown = argv.join(" ");
-    tracing::debug!(command = %shown, runas = ?runas, "running");
-    let mut command = Command::new(program);
-    command
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .env_remove("NOTIFY_SOCKET");
-    for k in LOCALE_C {
-        command.env(k, "C");
-    }
-    if let Some(user) = runas.filter(|u| !u.is_empty()) {
-        let pw = nix::unistd::User::from_name(user)
-            .ok()
-            .flatten()
-            .ok_or_else(|| Error::CommandExecution(format!("User '{user}' is not available")))?;
-        if pw.uid != nix::unistd::geteuid() {
-            command
-                .uid(pw.uid.as_raw())
-                .gid(pw.gid.as_raw())
-                .env("HOME", &pw.dir)
-                .env("USER", &pw.name)
-                .env("LOGNAME", &pw.name)
-                .env("SHELL", &pw.shell);
-        }
-    }
-    let out = command
-        .output()
-        .map_err(|e| Error::CommandExecution(format!("Unable to run command '{shown}': {e}")))?;
-    Ok(RawOutput {
-        retcode: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    })
-}
 
 /// [`run_as`] on a command string split with POSIX shlex (Salt's `python_shell=False`).
 fn run_str(cmd: &str, runas: Option<&str>) -> Result<RawOutput> {
@@ -443,7 +337,7 @@ pub fn parse_proc_mounts(text: &str) -> ActiveTable {
 /// is not installed (Salt's `_active_mountinfo` fails on the missing `blkid` and falls
 /// back).
 pub fn active_table() -> Result<ActiveTable> {
-    if crate::exec::sysctl::which("blkid").is_some() {
+    if crate::exec::command::which("blkid").is_some() {
         if let Ok(text) = std::fs::read_to_string("/proc/self/mountinfo") {
             return Ok(parse_mountinfo(&text));
         }

@@ -10,13 +10,13 @@
 //! edits. The small process helpers here ([`which`], [`run`]) are shared with
 //! [`super::kmod`].
 
+use super::command::{run, which_or_err};
+use super::pystr::{is_py_space, py_rstrip, py_strip, text_lines};
 use crate::modules::file::util::atomic_write;
 use halite_core::{Error, Result};
 use indexmap::IndexMap;
-use std::io::Read;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 
 /// What Salt writes to a configuration file it has to create.
 pub const HEADER: &str = "#\n# Kernel sysctl configuration\n#\n";
@@ -26,37 +26,6 @@ pub const SYSTEMD_CONFIG: &str = "/etc/sysctl.d/99-salt.conf";
 
 /// The configuration file everywhere else.
 pub const LEGACY_CONFIG: &str = "/etc/sysctl.conf";
-
-// ---------------------------------------------------------------------------------------
-// Python string helpers (the comparisons below are Python's, character for character).
-
-/// Python's `str.isspace()` for one character (Unicode whitespace plus the separators
-/// U+001C..U+001F, which Python counts and Rust does not).
-pub fn is_py_space(c: char) -> bool {
-    c.is_whitespace() || ('\u{1c}'..='\u{1f}').contains(&c)
-}
-
-/// Python's `s.rstrip()`.
-pub fn py_rstrip(s: &str) -> &str {
-    s.trim_end_matches(is_py_space)
-}
-
-/// Python's `s.strip()`.
-pub fn py_strip(s: &str) -> &str {
-    s.trim_matches(is_py_space)
-}
-
-/// Python's `s.split()` (no separator: runs of whitespace, no empty fields).
-pub fn py_split(s: &str) -> Vec<&str> {
-    s.split(is_py_space).filter(|w| !w.is_empty()).collect()
-}
-
-/// The lines of a file read in Python's text mode (`readlines()`): `\r\n` and `\r` become
-/// `\n`, and every line keeps its `\n` (the last one may have none).
-pub fn text_lines(text: &str) -> Vec<String> {
-    let norm = text.replace("\r\n", "\n").replace('\r', "\n");
-    norm.split_inclusive('\n').map(str::to_string).collect()
-}
 
 /// Salt's `_sanitize_sysctl_value`: every run of whitespace (`\s+`) becomes one tab, as the
 /// kernel prints multi-value keys.
@@ -107,143 +76,6 @@ fn dirname(path: &str) -> &str {
                 head.trim_end_matches('/')
             }
         }
-    }
-}
-
-/// The C library's text for an I/O error (`exc.strerror` in Python, without the
-/// ` (os error N)` Rust appends).
-pub fn strerror(err: &std::io::Error) -> String {
-    match err.raw_os_error() {
-        Some(code) => nix::errno::Errno::from_raw(code).desc().to_string(),
-        None => err.to_string(),
-    }
-}
-
-// ---------------------------------------------------------------------------------------
-// Processes.
-
-/// Salt's `salt.utils.path.which`: `exe` itself when it names an executable file (relative
-/// to the working directory, as Python's `os.path.isfile` sees it), else the first
-/// executable `dir/exe` along `PATH` followed by `/sbin`, `/bin`, `/usr/sbin`, `/usr/bin`,
-/// `/usr/local/sbin`, `/usr/local/bin` (those not already on `PATH`).
-pub fn which(exe: &str) -> Option<String> {
-    if exe.is_empty() {
-        return None;
-    }
-    let executable =
-        |p: &Path| p.is_file() && nix::unistd::access(p, nix::unistd::AccessFlags::X_OK).is_ok();
-    if executable(Path::new(exe)) {
-        return Some(exe.to_string());
-    }
-    let path = std::env::var("PATH").unwrap_or_default();
-    let mut dirs: Vec<String> = path.split(':').map(str::to_string).collect();
-    for extra in [
-        "/sbin",
-        "/bin",
-        "/usr/sbin",
-        "/usr/bin",
-        "/usr/local/sbin",
-        "/usr/local/bin",
-    ] {
-        if !dirs.iter().any(|d| d == extra) {
-            dirs.push(extra.to_string());
-        }
-    }
-    dirs.iter()
-        .map(|d| {
-            if d.is_empty() {
-                exe.to_string()
-            } else if d.ends_with('/') {
-                format!("{d}{exe}")
-            } else {
-                format!("{d}/{exe}")
-            }
-        })
-        .find(|p| executable(Path::new(p)))
-}
-
-/// [`which`], or Salt's `_which` error: `Command '{cmd}' cannot be found`.
-pub fn which_or_err(cmd: &str) -> Result<String> {
-    which(cmd).ok_or_else(|| Error::CommandExecution(format!("Command '{cmd}' cannot be found")))
-}
-
-/// What a command gave, as Salt's `cmd.run_all` (both streams right-stripped).
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Output {
-    /// Exit status (-1 when killed by a signal).
-    pub retcode: i32,
-    /// Standard output (with standard error merged in, for a merged run).
-    pub stdout: String,
-    /// Standard error (empty for a merged run).
-    pub stderr: String,
-}
-
-/// The locale variables Salt's `cmd.run*` sets to `C` for every command.
-const LOCALE_C: [&str; 13] = [
-    "LC_CTYPE",
-    "LC_NUMERIC",
-    "LC_TIME",
-    "LC_COLLATE",
-    "LC_MONETARY",
-    "LC_MESSAGES",
-    "LC_PAPER",
-    "LC_NAME",
-    "LC_ADDRESS",
-    "LC_TELEPHONE",
-    "LC_MEASUREMENT",
-    "LC_IDENTIFICATION",
-    "LANGUAGE",
-];
-
-/// Run `argv` (no shell) in Salt's command environment (`LC_*` reset to `C`), standard
-/// input closed. With `merge`, standard error goes to the same pipe as standard output
-/// (Salt's `cmd.run`); otherwise they are kept apart (`cmd.run_all`).
-pub fn run(argv: &[String], merge: bool) -> Result<Output> {
-    let (program, args) = argv
-        .split_first()
-        .ok_or_else(|| Error::CommandExecution("empty command".into()))?;
-    let shown = argv.join(" ");
-    tracing::debug!(command = %shown, "running");
-    let failed = |e: std::io::Error| {
-        Error::CommandExecution(format!("Unable to run command '{shown}': {e}"))
-    };
-    let mut command = Command::new(program);
-    command
-        .args(args)
-        .stdin(Stdio::null())
-        .env_remove("NOTIFY_SOCKET");
-    for k in LOCALE_C {
-        command.env(k, "C");
-    }
-    let text = |b: &[u8]| py_rstrip(&String::from_utf8_lossy(b)).to_string();
-    if merge {
-        let (mut reader, writer) = std::io::pipe().map_err(failed)?;
-        command
-            .stdout(writer.try_clone().map_err(failed)?)
-            .stderr(writer);
-        let mut child = command.spawn().map_err(failed)?;
-        // The parent's copies of the write end live in `command`: close them so the read
-        // below ends when the child exits.
-        drop(command);
-        let mut buf = Vec::new();
-        reader.read_to_end(&mut buf).map_err(failed)?;
-        let status = child.wait().map_err(failed)?;
-        Ok(Output {
-            retcode: status.code().unwrap_or(-1),
-            stdout: text(&buf),
-            stderr: String::new(),
-        })
-    } else {
-        let out = command
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .output()
-            .map_err(failed)?;
-        Ok(Output {
-            retcode: out.status.code().unwrap_or(-1),
-            stdout: text(&out.stdout),
-            stderr: text(&out.stderr),
-        })
     }
 }
 
@@ -682,7 +514,10 @@ mod tests {
     fn normalisation_rules() {
         assert_eq!(sanitize(" 1  2\t\n3 "), "\t1\t2\t3\t");
         assert_eq!(squash_blanks("1  2\t\t3 \t4"), "1 2 3  4");
-        assert_eq!(py_split(" 4096\t87380  1 "), vec!["4096", "87380", "1"]);
+        assert_eq!(
+            crate::exec::pystr::py_split(" 4096\t87380  1 "),
+            vec!["4096", "87380", "1"]
+        );
     }
 
     #[test]

@@ -4,7 +4,6 @@
 
 use halite_core::{Error, Result};
 use std::collections::HashMap;
-use std::process::{Command, Stdio};
 use std::sync::{Mutex, OnceLock};
 use zbus::zvariant::{OwnedObjectPath, OwnedValue};
 
@@ -154,32 +153,13 @@ pub fn unit_info(unit: &str) -> Result<UnitInfo> {
     systemctl_info(unit)
 }
 
-/// What `systemctl` gave.
-#[derive(Debug, Clone)]
-pub struct Output {
-    /// Exit status (-1 when killed by a signal).
-    pub retcode: i32,
-    /// Standard output, right-stripped.
-    pub stdout: String,
-    /// Standard error, right-stripped.
-    pub stderr: String,
-}
+pub use super::command::Output;
 
-/// Run `systemctl args`.
+/// Run `systemctl args` (through [`super::command::run_with`], as Salt's `cmd.run_all`).
 pub fn systemctl(args: &[&str]) -> Result<Output> {
-    tracing::debug!(command = %format!("systemctl {}", args.join(" ")), "systemd");
-    let out = Command::new("systemctl")
-        .args(args)
-        .env_remove("NOTIFY_SOCKET")
-        .stdin(Stdio::null())
-        .output()
-        .map_err(|e| Error::CommandExecution(format!("Unable to run systemctl: {e}")))?;
-    let text = |b: &[u8]| String::from_utf8_lossy(b).trim_end().to_string();
-    Ok(Output {
-        retcode: out.status.code().unwrap_or(-1),
-        stdout: text(&out.stdout),
-        stderr: text(&out.stderr),
-    })
+    let mut argv = vec!["systemctl".to_string()];
+    argv.extend(args.iter().map(|a| (*a).to_string()));
+    super::command::run_with(&argv, None, &[])
 }
 
 /// Is systemd the init system here (`/run/systemd/system` exists, as `sd_booted()`)?

@@ -4,7 +4,7 @@
 
 use super::{Registry, StateCall};
 use crate::exec::crontab::{self, CheckSpec, JobSpec};
-use crate::exec::sysctl::py_strip;
+use crate::exec::pystr::py_strip;
 use halite_core::{Error, Map, Result, Value};
 
 /// Register the `cron` module.

@@ -6,7 +6,7 @@
 
 use super::{ret, Registry, StateCall};
 use crate::exec::kmod::{self, Outcome};
-use crate::exec::sysctl::py_rstrip;
+use crate::exec::pystr::py_rstrip;
 use halite_core::{Map, Result, Value};
 
 /// Register the `kmod` module.

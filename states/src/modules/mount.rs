@@ -12,7 +12,7 @@ use crate::exec::kmod::shlex_split;
 use crate::exec::mounts::{
     self, FstabStatus, MatchOn, OptionRules, Returned, SetFstab, DEFAULT_FSTAB,
 };
-use crate::exec::sysctl::py_rstrip;
+use crate::exec::pystr::py_rstrip;
 use halite_core::{Error, Map, Result, Value};
 
 /// Register the `mount` module.
@@ -231,7 +231,8 @@ fn mounted(c: &StateCall) -> Result<Map> {
             .to_lowercase();
     } else if device.to_uppercase().starts_with("LABEL=") {
         let label = device.split('=').nth(1).unwrap_or("");
-        let out = mounts::run_as(&shlex_split(&format!("blkid -t LABEL={label}"))?, None)?;
+        let out =
+            crate::exec::command::run_as(&shlex_split(&format!("blkid -t LABEL={label}"))?, None)?;
         if out.retcode > 0 {
             return fin(
                 &ret_name,

@@ -1273,22 +1273,33 @@ fn held(c: &StateCall) -> Result<Map> {
                 comments.push(format!("The following package would be unheld: {lock}"));
                 continue;
             }
-            let out = aptpkg::hold_unhold(std::slice::from_ref(lock), false, false)?;
-            if let Some(e) = out.get(&Value::from(lock.as_str())) {
-                comments.push(e.get("comment").map(Value::py_str).unwrap_or_default());
-                if !e.get("result").is_some_and(Value::is_truthy) {
-                    result = false;
-                }
-            }
-            changes.extend(out);
+            result &= unhold_into(lock, &mut comments, &mut changes)?;
         }
     }
+    Ok(hold_ret(&name, changes, result, &comments))
+}
+
+/// `pkg.held`/`pkg.unheld`'s return: the comments one per line, `No changes made` when none.
+fn hold_ret(name: &str, changes: Map, result: bool, comments: &[String]) -> Map {
     let comment = if comments.is_empty() {
         "No changes made".to_string()
     } else {
         comments.join("\n")
     };
-    Ok(ret(&name, changes, Some(result), comment))
+    ret(name, changes, Some(result), comment)
+}
+
+/// Unhold one package for `held` (`replace`) or `unheld`: its comment and changes added;
+/// false when it failed.
+fn unhold_into(lock: &str, comments: &mut Vec<String>, changes: &mut Map) -> Result<bool> {
+    let out = aptpkg::hold_unhold(&[lock.to_string()], false, false)?;
+    let mut ok = true;
+    if let Some(e) = out.get(&Value::from(lock)) {
+        comments.push(e.get("comment").map(Value::py_str).unwrap_or_default());
+        ok = e.get("result").is_some_and(Value::is_truthy);
+    }
+    changes.extend(out);
+    Ok(ok)
 }
 
 fn unheld(c: &StateCall) -> Result<Map> {
@@ -1322,21 +1333,9 @@ fn unheld(c: &StateCall) -> Result<Map> {
             comments.push(s);
             continue;
         }
-        let out = aptpkg::hold_unhold(std::slice::from_ref(lock), false, false)?;
-        if let Some(e) = out.get(&Value::from(lock.as_str())) {
-            comments.push(e.get("comment").map(Value::py_str).unwrap_or_default());
-            if !e.get("result").is_some_and(Value::is_truthy) {
-                result = false;
-            }
-        }
-        changes.extend(out);
+        result &= unhold_into(lock, &mut comments, &mut changes)?;
     }
-    let comment = if comments.is_empty() {
-        "No changes made".to_string()
-    } else {
-        comments.join("\n")
-    };
-    Ok(ret(&name, changes, Some(result), comment))
+    Ok(hold_ret(&name, changes, result, &comments))
 }
 
 fn uptodate(c: &StateCall) -> Result<Map> {

@@ -289,7 +289,7 @@ fn unmask_comment(c: &StateCall, u: &Unit) -> Result<Option<String>> {
     if !c.flag("unmask", false) {
         return Ok(None);
     }
-    let r = unmask_state(c, u, c.flag("unmask_runtime", false))?;
+    let r = mask_state(c, u, c.flag("unmask_runtime", false), false)?;
     Ok(Some(comment_of(&r)))
 }
 
@@ -494,102 +494,63 @@ fn mask_change(old: bool, new: bool, kind: &str) -> Map {
 
 fn masked(c: &StateCall) -> Result<Map> {
     let u = Unit::of(c);
-    let name = &u.name;
-    let runtime = c.flag("runtime", false);
-    let kind = if runtime { "runtime masked" } else { "masked" };
-    if systemd::masked(&u.unit, runtime) {
-        return Ok(ret(
-            name,
-            Map::default(),
-            Some(true),
-            format!("Service {name} is already {kind}"),
-        ));
-    }
-    if c.test {
-        return Ok(ret(
-            name,
-            mask_change(false, true, kind),
-            None,
-            format!("Service {name} would be {kind}"),
-        ));
-    }
-    if let Err(why) = systemd::mask(&u.unit, true, runtime)? {
-        return Ok(ret(
-            name,
-            Map::default(),
-            Some(false),
-            format!("Failed to mask service '{name}'. Additional info follows:\n\n{why}"),
-        ));
-    }
-    Ok(if systemd::masked(&u.unit, runtime) {
-        ret(
-            name,
-            mask_change(false, true, kind),
-            Some(true),
-            format!("Service {name} was {kind}"),
-        )
-    } else {
-        ret(
-            name,
-            Map::default(),
-            Some(true),
-            format!("Failed to mask service {name}"),
-        )
-    })
+    mask_state(c, &u, c.flag("runtime", false), true)
 }
 
-fn unmask_state(c: &StateCall, u: &Unit, runtime: bool) -> Result<Map> {
+/// `service.masked` (`on`) or `service.unmasked` (the latter also for `unmask: True`).
+fn mask_state(c: &StateCall, u: &Unit, runtime: bool, on: bool) -> Result<Map> {
     let name = &u.name;
     let kind = if runtime { "runtime masked" } else { "masked" };
-    let action = if runtime {
-        "runtime unmasked"
-    } else {
-        "unmasked"
+    let done = match (on, runtime) {
+        (true, _) => kind,
+        (false, true) => "runtime unmasked",
+        (false, false) => "unmasked",
     };
-    if !systemd::masked(&u.unit, runtime) {
-        return Ok(ret(
-            name,
-            Map::default(),
-            Some(true),
-            format!("Service {name} was already {action}"),
-        ));
+    let verb = if on { "mask" } else { "unmask" };
+    if systemd::masked(&u.unit, runtime) == on {
+        let comment = if on {
+            format!("Service {name} is already {done}")
+        } else {
+            format!("Service {name} was already {done}")
+        };
+        return Ok(ret(name, Map::default(), Some(true), comment));
     }
     if c.test {
         return Ok(ret(
             name,
-            mask_change(true, false, kind),
+            mask_change(!on, on, kind),
             None,
-            format!("Service {name} would be {action}"),
+            format!("Service {name} would be {done}"),
         ));
     }
-    if let Err(why) = systemd::mask(&u.unit, false, runtime)? {
+    if let Err(why) = systemd::mask(&u.unit, on, runtime)? {
         return Ok(ret(
             name,
             Map::default(),
             Some(false),
-            format!("Failed to unmask service '{name}'. Additional info follows:\n\n{why}"),
+            format!("Failed to {verb} service '{name}'. Additional info follows:\n\n{why}"),
         ));
     }
-    Ok(if systemd::masked(&u.unit, runtime) {
+    Ok(if systemd::masked(&u.unit, runtime) == on {
         ret(
             name,
-            Map::default(),
+            mask_change(!on, on, kind),
             Some(true),
-            format!("Failed to unmask service {name}"),
+            format!("Service {name} was {done}"),
         )
     } else {
         ret(
             name,
-            mask_change(true, false, kind),
+            Map::default(),
             Some(true),
-            format!("Service {name} was {action}"),
+            format!("Failed to {verb} service {name}"),
         )
     })
 }
 
 fn unmasked(c: &StateCall) -> Result<Map> {
     let u = Unit::of(c);
-    unmask_state(c, &u, c.flag("runtime", false))
+    mask_state(c, &u, c.flag("runtime", false), false)
 }
 
 fn mod_watch(c: &StateCall) -> Result<Map> {

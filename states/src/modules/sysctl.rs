@@ -39,7 +39,7 @@ pub fn test_verdict(
     let current = current.unwrap_or("");
     if !current.is_empty() {
         if in_config {
-            if sysctl::py_split(value) == sysctl::py_split(current) {
+            if crate::exec::pystr::py_split(value) == crate::exec::pystr::py_split(current) {
                 return (
                     Some(true),
                     format!("Sysctl value {name} = {value} is already set"),
