@@ -368,7 +368,7 @@ pub fn install(a: &InstallArgs) -> PkgResult {
 /// On a systemd host, run a package change in its own scope (`systemd-run --scope`), as
 /// Salt does, so that a package restarting the minion's service does not kill apt with it.
 fn scoped(cmd: &[String]) -> Vec<String> {
-    if !super::systemd::booted() || std::env::var_os("HALITE_NO_SCOPE").is_some() {
+    if !super::systemd::booted() {
         return cmd.to_vec();
     }
     let mut out = argv(&["systemd-run", "--scope", "--description", "\"halite pkg\""]);
@@ -614,6 +614,16 @@ pub fn set_selections(selection: &str, names: &[String]) -> Result<Map> {
     Ok(out)
 }
 
+/// Set one package's selection; its `{'old': .., 'new': ..}` (empty when unchanged).
+fn select_one(target: &str, selection: &str) -> Result<Map> {
+    let ch = set_selections(selection, &[target.to_string()])?;
+    Ok(ch
+        .get(&Value::from(target))
+        .and_then(Value::as_map)
+        .cloned()
+        .unwrap_or_default())
+}
+
 /// `pkg.hold` / `pkg.unhold` for each target: Salt's per-package return dict.
 pub fn hold_unhold(targets: &[String], hold: bool, test: bool) -> Result<Map> {
     let mut ret = Map::default();
@@ -639,16 +649,10 @@ pub fn hold_unhold(targets: &[String], hold: bool, test: bool) -> Result<Map> {
                     None,
                 )
             } else {
-                let ch = set_selections("hold", std::slice::from_ref(target))?;
-                let ch = ch
-                    .get(&Value::from(target.as_str()))
-                    .and_then(Value::as_map)
-                    .cloned()
-                    .unwrap_or_default();
                 (
                     Value::Bool(true),
                     format!("Package {target} is now being held."),
-                    Some(ch),
+                    Some(select_one(target, "hold")?),
                 )
             }
         } else if selections.is_empty() {
@@ -670,16 +674,10 @@ pub fn hold_unhold(targets: &[String], hold: bool, test: bool) -> Result<Map> {
                 None,
             )
         } else {
-            let ch = set_selections("install", std::slice::from_ref(target))?;
-            let ch = ch
-                .get(&Value::from(target.as_str()))
-                .and_then(Value::as_map)
-                .cloned()
-                .unwrap_or_default();
             (
                 Value::Bool(true),
                 format!("Package {target} is no longer being held."),
-                Some(ch),
+                Some(select_one(target, "install")?),
             )
         };
         if let Some(ch) = changes {
