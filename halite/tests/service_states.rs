@@ -120,9 +120,10 @@ const SCENARIOS: &[Scenario] = &[
 ];
 
 /// One side: a private systemd, a config dir and a state tree in a directory visible inside.
+/// Fields drop in order: the systemd (its teardown reads its state dir) before the dir.
 struct Side {
-    work: tempfile::TempDir,
     sd: PrivateSystemd,
+    work: tempfile::TempDir,
 }
 
 impl Side {
@@ -143,7 +144,7 @@ impl Side {
             ),
         )
         .map_err(|e| e.to_string())?;
-        Ok(Side { work, sd })
+        Ok(Side { sd, work })
     }
 
     fn prepare(&self, sc: &Scenario) {
