@@ -50,7 +50,7 @@ impl Minion {
             pillar_roots,
             jinja,
             pillar_jinja,
-            registry: Registry::new(),
+            registry: state_registry(),
             pillar: OnceLock::new(),
             shared: OnceLock::new(),
             retcode: std::sync::atomic::AtomicI64::new(0),
@@ -274,7 +274,7 @@ impl Minion {
             pillar_roots,
             jinja,
             pillar_jinja,
-            registry: Registry::new(),
+            registry: state_registry(),
             pillar: OnceLock::new(),
             shared: OnceLock::new(),
             retcode: std::sync::atomic::AtomicI64::new(0),
@@ -283,4 +283,11 @@ impl Minion {
         let _ = m.pillar.set((pillar, Vec::new()));
         Arc::new(m)
     }
+}
+
+/// Every native state module: the core ones and the Kubernetes node's.
+fn state_registry() -> Registry {
+    let mut r = Registry::new();
+    halite_k8s::register(&mut r);
+    r
 }

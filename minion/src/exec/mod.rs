@@ -128,6 +128,20 @@ impl Functions for Exec {
             "sysctl" | "kmod" => sysctl_kmod::call(self, name, args, &kwargs),
             "mount" | "cron" => mount_cron::call(self, name, args, &kwargs),
             "file" if !basic::handles(name) => file::call(self, name, args, &kwargs),
+            _ if halite_k8s::provides(name) => {
+                let minion = &self.minion;
+                let ctx = halite_k8s::ExecContext {
+                    opts: minion.opts(),
+                    grains: minion.grains(),
+                    pillar: if self.compiling_pillar {
+                        &Value::Null
+                    } else {
+                        minion.pillar()
+                    },
+                    functions: self,
+                };
+                halite_k8s::call(&ctx, name, args, &kwargs)
+            }
             _ => basic::call(self, name, args, &kwargs),
         }
     }
@@ -142,6 +156,7 @@ impl Functions for Exec {
             || service::FUNCTIONS.contains(&name)
             || sysctl_kmod::FUNCTIONS.contains(&name)
             || mount_cron::FUNCTIONS.contains(&name)
+            || halite_k8s::provides(name)
     }
 }
 
