@@ -30,12 +30,49 @@ fn mask(v: &Value) -> Value {
 /// A job id as Salt makes them (`halite_proto::jid`).
 pub use halite_proto::jid::gen_jid;
 
-/// Run `fun` with `args`/`kwargs`.
+/// `salt-call FUN ARGS`: run `fun` with `args`/`kwargs` as a job of its own, with a fresh
+/// jid and, while it runs, the proc file `<cachedir>/proc/<jid>` Salt's `salt-call` writes
+/// (`{fun, pid, jid, tgt: "salt-call"}`), so state runs see each other.
 pub fn call(
     minion: &Arc<Minion>,
     fun: &str,
     args: &[Value],
     kwargs: &Map,
+) -> Result<CallOutcome, Error> {
+    if !minion.functions().exists(fun) {
+        return Err(Error::NotAvailable(fun.to_string()));
+    }
+    let jid = gen_jid();
+    let mut job = Map::default();
+    job.insert("fun".into(), fun.into());
+    job.insert("pid".into(), Value::Int(i64::from(std::process::id())));
+    job.insert("jid".into(), jid.clone().into());
+    job.insert("tgt".into(), "salt-call".into());
+    let _proc = match crate::procfiles::ProcFile::write(minion.opts(), &jid, &job) {
+        Ok(p) => Some(p),
+        Err(e) => {
+            tracing::debug!("proc file: {e}");
+            eprintln!(
+                "Cannot write to process directory. Do you have permissions to write to {} ?",
+                crate::procfiles::proc_dir(minion.opts())
+                    .join(&jid)
+                    .display()
+            );
+            None
+        }
+    };
+    run(minion, fun, args, kwargs, job)
+}
+
+/// Run `fun` for the job `job` (its publication: `jid`, `fun`, `arg`, `tgt`, ...), which the
+/// function gets as `__pub_*` keywords and the minion context keeps (see
+/// [`Minion::set_job`]). The caller owns the job's proc file.
+pub fn run(
+    minion: &Arc<Minion>,
+    fun: &str,
+    args: &[Value],
+    kwargs: &Map,
+    job: Map,
 ) -> Result<CallOutcome, Error> {
     let functions = minion.functions();
     if !functions.exists(fun) {
@@ -43,13 +80,10 @@ pub fn call(
     }
     let mut kwargs = kwargs.clone();
     let unmask = kwargs.shift_remove("unmask").is_some_and(|v| v.is_truthy());
-    kwargs.insert("__pub_fun".into(), fun.into());
-    kwargs.insert(
-        "__pub_pid".into(),
-        Value::Int(i64::from(std::process::id())),
-    );
-    kwargs.insert("__pub_jid".into(), gen_jid().into());
-    kwargs.insert("__pub_tgt".into(), "salt-call".into());
+    for (k, v) in &job {
+        kwargs.insert(format!("__pub_{}", k.py_str()).into(), v.clone());
+    }
+    minion.set_job(job);
     let ret = functions.call(fun, args, &kwargs)?;
     let ret = if fun.starts_with("pillar.") && fun != "pillar.ls" && !unmask {
         mask(&ret)

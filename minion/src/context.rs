@@ -31,6 +31,7 @@ pub struct Minion {
     shared: OnceLock<SharedContext>,
     /// The retcode functions set (Salt's `__context__["retcode"]`).
     pub retcode: std::sync::atomic::AtomicI64,
+    job: OnceLock<Map>,
 }
 
 impl Minion {
@@ -54,6 +55,7 @@ impl Minion {
             pillar: OnceLock::new(),
             shared: OnceLock::new(),
             retcode: std::sync::atomic::AtomicI64::new(0),
+            job: OnceLock::new(),
         })
     }
 
@@ -61,6 +63,26 @@ impl Minion {
     pub fn grains(&self) -> &Value {
         self.grains
             .get_or_init(|| Value::Map(crate::grains::core_grains(&self.cfg.opts)))
+    }
+
+    /// Record the job this run executes for: its publication (`jid`, `fun`, `arg`, `tgt`,
+    /// `ret`, `user`, ...; what Salt passes to the function as `__pub_*` keywords). Set once,
+    /// by the caller, before the function runs; later calls are ignored.
+    pub fn set_job(&self, job: Map) {
+        let _ = self.job.set(job);
+    }
+
+    /// The job this run executes for (see [`Minion::set_job`]), if any.
+    pub fn job(&self) -> Option<&Map> {
+        self.job.get()
+    }
+
+    /// The jid of the job this run executes for.
+    pub fn jid(&self) -> Option<String> {
+        self.job()?
+            .get("jid")
+            .filter(|v| !v.is_null())
+            .map(Value::py_str)
     }
 
     /// The options map (`__opts__`).
@@ -213,6 +235,13 @@ impl halite_pillar::PillarSource for PillarFiles {
         self.render(saltenv, "top.sls", "", &Map::default())
     }
 
+    fn safe_render_error(&self) -> bool {
+        self.minion
+            .opts()
+            .get("pillar_safe_render_error")
+            .is_none_or(Value::is_truthy)
+    }
+
     fn render_sls(&self, saltenv: &str, sls: &str, pillar: &Map) -> Result<Option<Value>, String> {
         match self.minion.pillar_roots.find_sls(saltenv, sls) {
             Some((rel, _)) => self.render(saltenv, &rel, sls, pillar),
@@ -278,9 +307,19 @@ impl Minion {
             pillar: OnceLock::new(),
             shared: OnceLock::new(),
             retcode: std::sync::atomic::AtomicI64::new(0),
+            job: OnceLock::new(),
         };
         let _ = m.grains.set(grains);
-        let _ = m.pillar.set((pillar, Vec::new()));
+        // The master reports its pillar compile errors under `_errors` (Salt's shape); the
+        // state functions refuse to run on them.
+        let errors = match &pillar {
+            Value::Map(p) => match p.get("_errors") {
+                Some(Value::List(l)) => l.iter().map(Value::py_str).collect(),
+                _ => Vec::new(),
+            },
+            _ => Vec::new(),
+        };
+        let _ = m.pillar.set((pillar, errors));
         Arc::new(m)
     }
 }

@@ -13,6 +13,8 @@ pub mod fileclient;
 pub mod fileroots;
 pub mod grains;
 pub mod highstate;
+pub mod procfiles;
+pub mod state_queue;
 pub mod template;
 
 pub use context::Minion;

@@ -26,6 +26,11 @@ pub trait PillarSource {
     /// Run the external pillar `name` with its configured `args` over the pillar so far.
     /// `None` when no such ext_pillar is available.
     fn ext_pillar(&self, name: &str, pillar: &Map, args: &Value) -> Option<Result<Map, String>>;
+    /// `pillar_safe_render_error` (default true): a failed SLS is reported as "Please see
+    /// master log" instead of with its render error.
+    fn safe_render_error(&self) -> bool {
+        true
+    }
 }
 
 /// Run the `ext_pillar` option's entries in order, merging each result (Salt's `ext_pillar`).
@@ -146,10 +151,13 @@ fn render_one(
             "Specified SLS '{sls}' in environment '{env}' is not available on the salt master"
         )),
         Err(e) => {
-            tracing::error!("Rendering SLS '{sls}' failed, render error:\n{e}");
-            errors.push(format!(
-                "Rendering SLS '{sls}' failed. Please see master log for details."
-            ));
+            let msg = format!("Rendering SLS '{sls}' failed, render error:\n{e}");
+            tracing::error!("{msg}");
+            errors.push(if src.safe_render_error() {
+                format!("Rendering SLS '{sls}' failed. Please see master log for details.")
+            } else {
+                msg
+            });
         }
         Ok(Some(Value::Null)) => {}
         Ok(Some(Value::Map(mut m))) => {

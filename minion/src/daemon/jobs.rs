@@ -1,13 +1,14 @@
 //! Jobs: does a publication target this minion, run it on its own thread (the job's proc
 //! file under `<cachedir>/proc/<jid>` while it runs), and return the result with
-//! `_return`. The daemon-level `saltutil.*` functions live here.
+//! `_return`. The daemon-level `saltutil.*` functions and the state queue's processing
+//! live here.
 
 use super::Daemon;
 use crate::caller;
 use crate::daemon::remote::RemoteFiles;
+use crate::procfiles::{self, ProcFile};
 use halite_core::{Error, Map, Value};
 use halite_proto::envelope::{get_str, map};
-use halite_proto::msgpack;
 use std::sync::Arc;
 
 /// Salt's `asctime` for the start event ("Mon Nov 23 18:57:44 2026").
@@ -78,18 +79,76 @@ pub fn handle_publication(d: &Arc<Daemon>, load: Map) {
         tracing::debug!(jid, "a jid already seen: ignored");
         return;
     }
+    start_job(d, load);
+}
+
+/// Start the job `load` on a thread of its own. Its proc file is written before this
+/// returns, so state runs (and the state queue) see the job at once; its return goes to the
+/// master when it ends, unless the function asked for none (`__no_return__`: a state run
+/// that queued itself returns when it runs).
+pub fn start_job(d: &Arc<Daemon>, load: Map) {
+    let jid = get_str(&load, "jid").unwrap_or("").to_string();
     let fun = load.get("fun").map(Value::py_str).unwrap_or_default();
     tracing::info!(jid, fun, "starting a job");
+    let proc = write_proc(d, &load);
     let d = d.clone();
     let spawned = std::thread::Builder::new()
         .name(format!("job-{}", jid.replace('\0', "")))
         .spawn(move || {
-            let ret = run_job(&d, &load);
-            send_return(&d, &load, ret);
+            let ret = run_job(&d, &load, proc);
+            if no_return(&ret.ret) {
+                tracing::debug!(
+                    jid,
+                    "Suppressing return for job {jid} because __no_return__ is set"
+                );
+            } else {
+                send_return(&d, &load, ret);
+            }
             release_memory();
         });
     if let Err(e) = spawned {
         tracing::error!("could not start a job thread: {e}");
+    }
+}
+
+/// Does a return ask not to be sent (Salt's `__no_return__`)?
+fn no_return(ret: &Value) -> bool {
+    matches!(ret, Value::Map(m) if m.get("__no_return__").is_some_and(Value::is_truthy))
+}
+
+/// The job's proc file: `pid`, then the publication (as Salt writes it).
+fn write_proc(d: &Daemon, load: &Map) -> Option<ProcFile> {
+    let jid = get_str(load, "jid").unwrap_or("");
+    let mut data = Map::default();
+    data.insert("pid".into(), Value::Int(i64::from(std::process::id())));
+    for (k, v) in load {
+        data.insert(k.clone(), v.clone());
+    }
+    match ProcFile::write(&d.cfg.opts, jid, &data) {
+        Ok(p) => Some(p),
+        Err(e) => {
+            tracing::warn!(jid, "could not write the job's proc file: {e}");
+            None
+        }
+    }
+}
+
+/// Salt's state queue processing: every 0.3 s, start the oldest queued state run once the
+/// jobs before it are done (see [`crate::state_queue::release_next`]).
+pub fn start_state_queue(d: &Arc<Daemon>) {
+    let d = d.clone();
+    let spawned = std::thread::Builder::new()
+        .name("state-queue".into())
+        .spawn(move || loop {
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            crate::state_queue::release_next(&d.cfg.opts, |load| {
+                let jid = get_str(&load, "jid").unwrap_or("").to_string();
+                d.first_time(&jid);
+                start_job(&d, load);
+            });
+        });
+    if let Err(e) = spawned {
+        tracing::error!("could not start the state queue: {e}");
     }
 }
 
@@ -137,22 +196,13 @@ fn failed(msg: String) -> JobRet {
     }
 }
 
-fn run_job(d: &Arc<Daemon>, load: &Map) -> JobRet {
+/// Run a job whose proc file (`proc`, removed once the function is done) is written.
+fn run_job(d: &Arc<Daemon>, load: &Map, proc: Option<ProcFile>) -> JobRet {
     let jid = get_str(load, "jid").unwrap_or("").to_string();
-    // The proc file is named by the jid: only well-formed jids get one.
-    let proc_file = (halite_proto::jid::is_jid(&jid) && !jid.contains(['/', '\0']))
-        .then(|| d.procdir.join(&jid));
-    let mut proc = load.clone();
-    proc.insert("pid".into(), Value::Int(i64::from(std::process::id())));
-    if let Some(f) = &proc_file {
-        let _ = std::fs::write(f, msgpack::encode(&Value::Map(proc)));
-    }
     let d2 = d.clone();
     let load2 = load.clone();
     let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || call(&d2, &load2)));
-    if let Some(f) = &proc_file {
-        let _ = std::fs::remove_file(f);
-    }
+    drop(proc);
     match r {
         Ok(r) => r,
         Err(p) => {
@@ -167,23 +217,18 @@ fn run_job(d: &Arc<Daemon>, load: &Map) -> JobRet {
     }
 }
 
-fn proc_jobs(d: &Daemon) -> Vec<Value> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(&d.procdir)
-        .into_iter()
-        .flatten()
-        .flatten()
-    {
-        if let Ok(b) = std::fs::read(e.path()) {
-            if let Ok(v) = msgpack::decode(&b) {
-                out.push(v);
-            }
-        }
-    }
-    out
+/// The jobs running beside job `own_jid` (Salt's `saltutil.running`).
+fn proc_jobs(d: &Daemon, own_jid: &str) -> Vec<Map> {
+    procfiles::running(&d.cfg.opts, Some(own_jid))
 }
 
-fn daemon_function(d: &Arc<Daemon>, fun: &str, args: &[Value]) -> Option<JobRet> {
+fn daemon_function(
+    d: &Arc<Daemon>,
+    fun: &str,
+    args: &[Value],
+    kwargs: &Map,
+    own_jid: &str,
+) -> Option<JobRet> {
     let ok = |ret: Value| {
         Some(JobRet {
             ret,
@@ -194,12 +239,23 @@ fn daemon_function(d: &Arc<Daemon>, fun: &str, args: &[Value]) -> Option<JobRet>
     match fun {
         "saltutil.find_job" => {
             let jid = args.first().map(Value::py_str).unwrap_or_default();
-            let found = proc_jobs(d)
+            let found = proc_jobs(d, own_jid)
                 .into_iter()
                 .find(|j| j.get("jid").map(Value::py_str).as_deref() == Some(jid.as_str()));
-            ok(found.unwrap_or_else(|| Value::Map(Map::default())))
+            ok(Value::Map(found.unwrap_or_default()))
         }
-        "saltutil.running" => ok(Value::List(proc_jobs(d))),
+        "saltutil.running" => ok(Value::List(
+            proc_jobs(d, own_jid).into_iter().map(Value::Map).collect(),
+        )),
+        "saltutil.is_running" => {
+            let Some(pattern) = crate::exec::arg(args, kwargs, 0, "fun") else {
+                return Some(failed(
+                    "Passed invalid arguments: is_running() missing 1 required positional argument: 'fun'".into(),
+                ));
+            };
+            let jobs = procfiles::is_running(&d.cfg.opts, &pattern.py_str(), Some(own_jid));
+            ok(Value::List(jobs.into_iter().map(Value::Map).collect()))
+        }
         "saltutil.refresh_pillar" => ok(Value::Bool(d.refresh_pillar().is_ok())),
         "saltutil.sync_all" => {
             tracing::info!("saltutil.sync_all: Halite's modules are built in; nothing to sync");
@@ -248,7 +304,8 @@ fn call(d: &Arc<Daemon>, load: &Map) -> JobRet {
         _ => return failed("no function".into()),
     };
     let (args, mut kwargs) = split_args(load.get("arg").unwrap_or(&Value::Null));
-    if let Some(r) = daemon_function(d, &fun, &args) {
+    let jid = get_str(load, "jid").unwrap_or("");
+    if let Some(r) = daemon_function(d, &fun, &args, &kwargs, jid) {
         return r;
     }
     let mut cfg = d.cfg.clone();
@@ -285,14 +342,20 @@ fn call(d: &Arc<Daemon>, load: &Map) -> JobRet {
         std::path::PathBuf::from(cfg.str("cachedir").unwrap_or("/var/cache/salt/minion"));
     let files = Arc::new(RemoteFiles::new(d.chan.clone(), cachedir));
     let minion = crate::Minion::with_sources(cfg, files, d.grains.clone(), pillar);
-    for (k, v) in load {
-        if let Some(k) = k.as_str() {
-            if matches!(k, "jid" | "tgt" | "tgt_type" | "user" | "ret" | "fun") {
-                kwargs.insert(format!("__pub_{k}").into(), v.clone());
-            }
-        }
-    }
-    match caller::call(&minion, &fun, &args, &kwargs) {
+    // The publication the function sees (`__pub_*`, and the minion context's job).
+    let job: Map = load
+        .iter()
+        .filter(|(k, _)| {
+            k.as_str().is_some_and(|k| {
+                matches!(
+                    k,
+                    "jid" | "tgt" | "tgt_type" | "user" | "ret" | "fun" | "arg"
+                )
+            })
+        })
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    match caller::run(&minion, &fun, &args, &kwargs, job) {
         Ok(outcome) => {
             let mut retcode = outcome.retcode;
             if retcode == 0 {
@@ -370,7 +433,8 @@ pub fn run_local(d: &Arc<Daemon>, fun: &str, arg: Vec<Value>) {
         ("tgt", d.chan.id.clone().into()),
         ("tgt_type", "glob".into()),
     ]);
-    let r = run_job(d, &load);
+    let proc = write_proc(d, &load);
+    let r = run_job(d, &load, proc);
     let mut load = load;
     load.insert("jid".into(), "req".into());
     send_return(d, &load, r);

@@ -220,6 +220,7 @@ pub fn run(cfg: MinionConfig) -> Result<(), String> {
     tracing::info!(minion = %id, "salt-minion is up");
     jobs::startup_states(&d);
     schedule::start(&d);
+    jobs::start_state_queue(&d);
     let verify = d.cfg.flag("sign_pub_messages");
     loop {
         let frame = match sub.recv(Duration::from_secs(1)) {

@@ -98,6 +98,7 @@ pub const FUNCTIONS: &[&str] = &[
     "state.show_low_sls",
     "state.sls_exists",
     "state.show_top",
+    "state.running",
     "cmd.has_exec",
     "cmd.which",
     "defaults.deepcopy",

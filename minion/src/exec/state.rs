@@ -1,9 +1,11 @@
 //! `state.*` execution functions: apply, sls, highstate and the `show_*` family, with Salt's
-//! return shapes (a running dict, or a list of error strings) and retcodes.
+//! return shapes (a running dict, or a list of error strings) and retcodes. Each first
+//! checks for other state runs (see [`crate::state_queue`]); `state.running` lists them.
 
 use super::{arg, Exec};
 use crate::context::Minion;
 use crate::highstate::{top_matches, HighStateBuilder, Matches};
+use crate::state_queue;
 use halite_core::{Error, Map, Result, Value};
 use halite_states::high::{apply_exclude, reconcile_extend, requisite_in, verify_high};
 use halite_states::{compile, Runner};
@@ -59,6 +61,32 @@ fn split_mods(v: &Value) -> Vec<String> {
     }
 }
 
+/// The named parameters of each state function that checks for other state runs first
+/// (Salt's `_check_queue`), which Salt keeps out of a queued job's `kwarg`; `None` for the
+/// functions that do not check.
+fn queue_params(name: &str) -> Option<&'static [&'static str]> {
+    Some(match name {
+        "state.apply" | "state.sls" => &["mods", "test", "exclude", "state_events", "env"],
+        "state.highstate" => &["test", "state_events"],
+        "state.single" => &["fun", "name", "test"],
+        "state.sls_id" => &["id_", "mods", "test", "state_events"],
+        "state.template_str" => &["tem"],
+        "state.show_sls" | "state.show_low_sls" | "state.sls_exists" => &["mods", "test", "env"],
+        "state.show_top" => &["env"],
+        "state.show_highstate" | "state.show_lowstate" => &[],
+        _ => return None,
+    })
+}
+
+/// Salt's `_check_queue` for `name` (see [`state_queue::check`]): `Some(ret)` when the
+/// function must return `ret` instead of running.
+fn gate(m: &Arc<Minion>, name: &str, kwargs: &Map) -> Result<Option<Value>> {
+    match queue_params(name) {
+        Some(params) => state_queue::check(m, kwargs, params),
+        None => Ok(None),
+    }
+}
+
 /// Dispatch a `state.*` function.
 pub fn call(ex: &Exec, name: &str, args: &[Value], kwargs: &Map) -> Result<Value> {
     let m = &ex.minion;
@@ -66,18 +94,34 @@ pub fn call(ex: &Exec, name: &str, args: &[Value], kwargs: &Map) -> Result<Value
         .filter(|v| !v.is_null())
         .map(split_mods);
     match name {
-        "state.apply" => match mods {
-            Some(mods) if !mods.is_empty() => sls(m, mods, kwargs),
-            _ => highstate(m, kwargs),
-        },
+        "state.running" => {
+            let concurrent = arg(args, kwargs, 0, "concurrent").is_some_and(Value::is_truthy);
+            let lines = state_queue::running(m.opts(), m.jid().as_deref(), concurrent);
+            Ok(Value::List(lines.into_iter().map(Value::Str).collect()))
+        }
+        "state.apply" => {
+            if let Some(r) = gate(m, name, kwargs)? {
+                return Ok(r);
+            }
+            match mods {
+                Some(mods) if !mods.is_empty() => sls(m, mods, kwargs),
+                _ => highstate(m, kwargs),
+            }
+        }
         "state.sls" => match mods {
-            Some(mods) => sls(m, mods, kwargs),
+            Some(mods) => match gate(m, name, kwargs)? {
+                Some(r) => Ok(r),
+                None => sls(m, mods, kwargs),
+            },
             None => Err(Error::InvalidArgument(
                 "Passed invalid arguments: sls() missing 1 required positional argument: 'mods'"
                     .into(),
             )),
         },
-        "state.highstate" => highstate(m, kwargs),
+        "state.highstate" => match gate(m, name, kwargs)? {
+            Some(r) => Ok(r),
+            None => highstate(m, kwargs),
+        },
         "state.single" => single(m, args, kwargs),
         "state.sls_id" => {
             let id = arg(args, kwargs, 0, "id_").map(Value::py_str).ok_or_else(|| {
@@ -86,15 +130,24 @@ pub fn call(ex: &Exec, name: &str, args: &[Value], kwargs: &Map) -> Result<Value
             let mods = arg(args, kwargs, 1, "mods").map(split_mods).ok_or_else(|| {
                 Error::InvalidArgument("Passed invalid arguments: sls_id() missing 1 required positional argument: 'mods'".into())
             })?;
+            if let Some(r) = gate(m, name, kwargs)? {
+                return Ok(r);
+            }
             sls_id(m, &id, mods, kwargs)
         }
         "state.template_str" => {
             let tem = arg(args, kwargs, 0, "tem").map(Value::py_str).ok_or_else(|| {
                 Error::InvalidArgument("Passed invalid arguments: template_str() missing 1 required positional argument: 'tem'".into())
             })?;
+            if let Some(r) = gate(m, name, kwargs)? {
+                return Ok(r);
+            }
             template_str(m, &tem, kwargs)
         }
         "state.show_top" => {
+            if let Some(r) = gate(m, name, kwargs)? {
+                return Ok(r);
+            }
             let mut errors = Vec::new();
             let matches = matches_for_top(m, &mut errors);
             if !errors.is_empty() {
@@ -104,6 +157,10 @@ pub fn call(ex: &Exec, name: &str, args: &[Value], kwargs: &Map) -> Result<Value
             Ok(matches_value(&matches))
         }
         "state.show_highstate" => {
+            if let Some(r) = gate(m, name, kwargs)? {
+                return Ok(r);
+            }
+            refuse_on_pillar_errors(m)?;
             let mut errors = Vec::new();
             let matches = matches_for_top(m, &mut errors);
             let (high, errs) = render_matches(m, &matches);
@@ -115,6 +172,11 @@ pub fn call(ex: &Exec, name: &str, args: &[Value], kwargs: &Map) -> Result<Value
             Ok(Value::Map(high))
         }
         "state.show_lowstate" => {
+            // Salt 3008.5 asserts here (`assert False`) instead of returning the conflict.
+            if gate(m, name, kwargs)?.is_some() {
+                return Err(Error::CommandExecution("AssertionError".into()));
+            }
+            refuse_on_pillar_errors(m)?;
             let mut errors = Vec::new();
             let matches = matches_for_top(m, &mut errors);
             let (mut high, errs) = render_matches(m, &matches);
@@ -140,15 +202,15 @@ pub fn call(ex: &Exec, name: &str, args: &[Value], kwargs: &Map) -> Result<Value
                     name.trim_start_matches("state.")
                 )));
             };
-            let pillar_errors = &m.pillar_full().1;
-            if !pillar_errors.is_empty() {
-                set_retcode(m, EX_PILLAR_FAILURE);
-                let info: Vec<String> = pillar_errors.iter().map(|e| format!("- {e}")).collect();
-                return Err(Error::CommandExecution(format!(
-                    "Pillar failed to render. Additional info follows:\n\n{}",
-                    info.join("\n")
-                )));
+            if let Some(r) = gate(m, name, kwargs)? {
+                // `sls_exists` is "did show_sls return a dict".
+                return Ok(if name == "state.sls_exists" {
+                    Value::Bool(matches!(r, Value::Map(_)))
+                } else {
+                    r
+                });
             }
+            refuse_on_pillar_errors(m)?;
             let env = saltenv(m, kwargs);
             let matches = vec![(env, mods)];
             let (high, mut errors) = render_matches(m, &matches);
@@ -189,6 +251,9 @@ fn single(m: &Arc<Minion>, args: &[Value], kwargs: &Map) -> Result<Value> {
                 .into(),
         )
     })?;
+    if let Some(r) = gate(m, "state.single", kwargs)? {
+        return Ok(r);
+    }
     let Some((state, function)) = fun.split_once('.') else {
         set_retcode(m, EX_STATE_COMPILER_ERROR);
         return Ok(Value::Str("Invalid function passed".into()));
@@ -419,6 +484,24 @@ fn compile_high(
         return Err(errors);
     }
     compile(high, &m.registry)
+}
+
+/// The `show_*` functions' answer to a pillar that failed to compile (Salt raises
+/// "Pillar failed to render" with the errors as info, retcode 5).
+fn refuse_on_pillar_errors(m: &Arc<Minion>) -> Result<()> {
+    let pillar_errors = &m.pillar_full().1;
+    if pillar_errors.is_empty() {
+        return Ok(());
+    }
+    set_retcode(m, EX_PILLAR_FAILURE);
+    // Salt's CommandExecutionError(info=...): the info through the nested outputter.
+    let info = Value::List(pillar_errors.iter().cloned().map(Value::Str).collect());
+    let plain = halite_output::colors::Palette::new(false);
+    let nested = halite_output::nested::Nested::new(&plain, 0).output(&info, 0);
+    Err(Error::CommandExecution(format!(
+        "Pillar failed to render. Additional info follows:\n\n{}",
+        nested.trim_end()
+    )))
 }
 
 fn pillar_errors(m: &Arc<Minion>) -> Option<Value> {
