@@ -81,25 +81,7 @@ pub fn call(ctx: &ExecContext, name: &str, args: &[Value], kwargs: &Map) -> Resu
     })
 }
 
-/// Argument `i` by position, else by keyword.
-fn arg<'a>(args: &'a [Value], kwargs: &'a Map, i: usize, key: &str) -> Option<&'a Value> {
-    args.get(i).or_else(|| kwargs.get(key))
-}
-
-/// A required argument, with Salt's missing-argument message.
-fn required<'a>(
-    name: &str,
-    args: &'a [Value],
-    kwargs: &'a Map,
-    i: usize,
-    key: &str,
-) -> Result<&'a Value> {
-    arg(args, kwargs, i, key).ok_or_else(|| {
-        Error::InvalidArgument(format!(
-            "Passed invalid arguments: {name}() missing 1 required positional argument: '{key}'"
-        ))
-    })
-}
+use halite_core::functions::{arg, required};
 
 /// The kubeconfig file: the `kubeconfig` argument, else the minion option, else the default.
 fn kubeconfig_path(given: Option<&Value>, opts: &Map) -> Result<PathBuf, String> {

@@ -14,7 +14,7 @@ mod sysctl_kmod;
 mod users;
 
 use crate::context::Minion;
-use halite_core::{Error, Functions, Map, Result, Value};
+use halite_core::{Functions, Map, Result, Value};
 use std::sync::Arc;
 
 pub use args::{parse_cli_args, yamlify_arg};
@@ -161,22 +161,4 @@ impl Functions for Exec {
     }
 }
 
-/// Positional argument `i`, or keyword `key`.
-pub fn arg<'a>(args: &'a [Value], kwargs: &'a Map, i: usize, key: &str) -> Option<&'a Value> {
-    args.get(i).or_else(|| kwargs.get(key))
-}
-
-/// A required argument, with Salt's missing-argument message.
-pub fn required<'a>(
-    name: &str,
-    args: &'a [Value],
-    kwargs: &'a Map,
-    i: usize,
-    key: &str,
-) -> Result<&'a Value> {
-    arg(args, kwargs, i, key).ok_or_else(|| {
-        Error::InvalidArgument(format!(
-            "Passed invalid arguments: {name}() missing 1 required positional argument: '{key}'"
-        ))
-    })
-}
+pub use halite_core::functions::{arg, required};
