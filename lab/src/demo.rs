@@ -267,6 +267,51 @@ fn check_cluster(lab: &Lab, specs: &[NodeSpec]) -> Result<()> {
     Ok(())
 }
 
+/// The minions that answer `salt <target> test.ping`.
+fn answering(b: &Node, target: &[&str]) -> Result<BTreeSet<String>> {
+    let mut c = b.command("salt")?;
+    c.args(target)
+        .args(["test.ping", "--out=json", "--static", "-t", "30"]);
+    let out = output(&mut c, "salt test.ping")?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let doc: Map<String, Value> = serde_json::from_str(&text)
+        .map_err(|e| format!("salt {} test.ping: {e}: {text}", target.join(" ")))?;
+    Ok(doc
+        .into_iter()
+        .filter(|(_, v)| *v == Value::Bool(true))
+        .map(|(m, _)| m)
+        .collect())
+}
+
+fn targets(b: &Node, specs: &[NodeSpec]) -> Result<()> {
+    let with = |role: &str, without: Option<&str>| -> BTreeSet<String> {
+        specs
+            .iter()
+            .filter(|s| s.roles.iter().any(|r| r == role))
+            .filter(|s| without.is_none_or(|w| !s.roles.iter().any(|r| r == w)))
+            .map(|s| s.name.clone())
+            .collect()
+    };
+    let etcd = answering(b, &["-N", "etcd"])?;
+    println!(
+        "   salt -N etcd: {}",
+        etcd.iter().cloned().collect::<Vec<_>>().join(", ")
+    );
+    check(
+        etcd == with("etcd", None),
+        "the etcd nodegroup is the etcd nodes",
+    )?;
+    let cp = answering(b, &["-C", "I@roles:master and not I@roles:bootstrap"])?;
+    println!(
+        "   salt -C 'I@roles:master and not I@roles:bootstrap': {}",
+        cp.iter().cloned().collect::<Vec<_>>().join(", ")
+    );
+    check(
+        cp == with("master", Some("bootstrap")),
+        "the compound match is the control-plane nodes but the bootstrap node",
+    )
+}
+
 /// Write the bootstrap node's /srv/pillar/topology.sls (what an operator's edit does).
 fn edit_topology(b: &Node, text: &str) -> Result<()> {
     b.write("/srv/pillar/topology.sls", text)
@@ -357,6 +402,11 @@ pub fn run(dir: &Path, o: &UpOptions, keep: bool) -> Result<u8> {
     )?;
     print_cluster(&lab, &specs)?;
     check_cluster(&lab, &specs)?;
+
+    say(
+        "targeting by role: nodegroups (written by the bootstrap role) and compound pillar matches",
+    );
+    targets(&b, &specs)?;
 
     say("salt '*' state.highstate again: nothing to do");
     converged_again(&b, n)?;
