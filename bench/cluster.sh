@@ -19,7 +19,7 @@ DIR="$REPO/target/lab-bench"
 trap '"$LAB" down --dir "$DIR" >/dev/null 2>&1 || true' EXIT
 
 now() { date +%s.%N; }
-elapsed() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2f", b-a}'; }
+elapsed() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2f\n", b-a}'; }
 median() { sort -g | awk '{a[NR]=$1} END{if (NR%2) print a[(NR+1)/2]; else printf "%.2f\n", (a[NR/2]+a[NR/2+1])/2}'; }
 rss_of() { # rss_of NODE UNIT -> VmRSS of the unit's main process, MB
     "$LAB" exec --dir "$DIR" "$1" -- sh -c \

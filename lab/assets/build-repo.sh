@@ -103,7 +103,8 @@ build kubelet-standin 1.35.0-1 "kubelet stand-in for the Halite lab"
 deb=$(ls "$CACHE"/etcd-server_*.deb 2>/dev/null | tail -1 || true)
 if [ -z "$deb" ]; then
     echo "lab: downloading Debian's etcd-server into $CACHE" >&2
-    (cd "$CACHE" && apt-get download etcd-server >&2)
+    # Stale or missing package lists: refresh them once and retry.
+    (cd "$CACHE" && { apt-get download etcd-server >&2 || { apt-get update -qq >&2 && apt-get download etcd-server >&2; }; })
     deb=$(ls "$CACHE"/etcd-server_*.deb | tail -1)
 fi
 cp "$deb" "$REPO/"
