@@ -5,6 +5,7 @@
 //! write is atomic (temp file in the same directory + fsync + rename).
 
 pub mod chunk;
+pub mod closure;
 pub mod conditions;
 pub mod exec;
 pub mod fnmatch;

@@ -1,15 +1,20 @@
 //! Running a compiled plan, as Salt's `State.call_chunks`/`call_chunk`/`call` do:
 //! requisite checks (require, watch + mod_watch, onchanges, onfail, prereq, `_any`/`_all`),
-//! unless/onlyif/creates, check_cmd, retry, failhard, then `listen`.
+//! unless/onlyif/creates, check_cmd, retry, failhard, then `listen`; and the re-run of a
+//! drifted chunk with what its changes propagate to ([`Runner::run_closure`], [`closure`]).
 
 use crate::chunk::{gen_tag, Chunk};
+use crate::closure::{listen_links, ListenLink};
 use crate::conditions;
 use crate::lowstate::Plan;
 use crate::modules::{Registry, StateCall};
 use crate::requisite::RequisiteType;
 use halite_core::{Functions, Map, Value};
 use indexmap::IndexMap;
+use std::collections::HashSet;
 use std::time::Instant;
+
+pub use crate::closure::{closure, propagates};
 
 /// The running dict: tag → state return, in the order states ran.
 pub type Running = IndexMap<String, Map>;
@@ -27,6 +32,18 @@ pub struct Runner<'a> {
     running: Running,
     pre: Running,
     plan: Plan,
+}
+
+/// What [`Runner::run_closure`] runs and what it took from the applied run.
+struct Scope<'s> {
+    /// The running dict of the run that applied the plan.
+    applied: &'s Running,
+    /// The chunks that drifted: they always run.
+    roots: HashSet<usize>,
+    /// The roots and their propagating dependents.
+    members: HashSet<usize>,
+    /// Tags put in the running dict from `applied` (left out of the result).
+    seeded: HashSet<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -98,7 +115,7 @@ impl<'a> Runner<'a> {
     pub fn run(mut self) -> Running {
         let order = self.plan.order.clone();
         self.call_chunks(&order);
-        self.call_listen();
+        self.call_listen(true);
         self.running
     }
 
@@ -129,6 +146,126 @@ impl<'a> Runner<'a> {
             }
         }
         merged
+    }
+
+    /// Re-run the chunks `roots` (indexes into `plan.chunks`) and the chunks that depend on
+    /// them through change-propagating requisites (watch, onchanges, onfail, prereq, listen —
+    /// and their `_in` forms, already inverted by the compiler), transitively, in plan order.
+    /// Every other requisite of a chunk in that set counts as already met with the return it
+    /// had in `applied` (the running dict of the run that applied the plan; a requisite
+    /// missing there counts as met with no changes). Chunks outside the set never run.
+    /// Returns the running dict of what ran (Salt's keys and `__run_num__` from 0).
+    ///
+    /// A dependent runs only when a requisite it has on a chunk that ran here fired: a watch
+    /// or onchanges requisite that changed (and did not fail), an onfail requisite that
+    /// failed, a prereq requisite that will run. It then goes through the normal requisite
+    /// check (so a watch handler runs its function, then `mod_watch`). The returns taken
+    /// from `applied` count with no changes, so only the roots propagate change. A listen
+    /// handler runs only as `call_listen`'s `mod_watch` at the end.
+    pub fn run_closure(mut self, roots: &[usize], applied: &Running) -> Running {
+        let parts = crate::closure::parts(&self.plan, roots);
+        let n = self.plan.chunks.len();
+        let mut scope = Scope {
+            applied,
+            roots: roots.iter().copied().filter(|r| *r < n).collect(),
+            members: parts.run.iter().copied().collect(),
+            seeded: HashSet::new(),
+        };
+        for idx in 0..n {
+            if !scope.members.contains(&idx) {
+                self.seed(idx, &mut scope);
+            }
+        }
+        let in_order: HashSet<usize> = self.plan.order.iter().copied().collect();
+        let mut order: Vec<usize> = self
+            .plan
+            .order
+            .iter()
+            .copied()
+            .filter(|i| scope.members.contains(i))
+            .collect();
+        order.extend(parts.run.iter().copied().filter(|i| !in_order.contains(i)));
+        self.call_closure_chunks(&order, &mut scope);
+        self.call_listen(false);
+        self.running.retain(|tag, _| !scope.seeded.contains(tag));
+        self.running
+    }
+
+    /// [`Self::call_chunks`] for [`Self::run_closure`]: a member that nothing fired is
+    /// seeded from `applied` instead of run.
+    fn call_closure_chunks(&mut self, order: &[usize], scope: &mut Scope) {
+        for &idx in order {
+            if self.running.shift_remove("__FAILHARD__").is_some() {
+                return;
+            }
+            if self.running.contains_key(self.plan.graph.tag(idx)) {
+                continue;
+            }
+            if !self.fires(idx, scope, 0) {
+                self.seed(idx, scope);
+                continue;
+            }
+            self.call_chunk(idx, 0);
+            if self.check_failhard(idx) {
+                return;
+            }
+        }
+        self.running.shift_remove("__FAILHARD__");
+    }
+
+    /// Must member `idx` run: is it a root, or did one of its propagating requisites fire?
+    fn fires(&self, idx: usize, scope: &Scope, depth: usize) -> bool {
+        if scope.roots.contains(&idx) {
+            return true;
+        }
+        if depth >= 20 || !scope.members.contains(&idx) {
+            return false;
+        }
+        self.plan
+            .graph
+            .dependencies(&self.plan.chunks, idx)
+            .into_iter()
+            .any(|(kind, dep)| {
+                let tag = self.plan.graph.tag(dep);
+                let ran = if scope.seeded.contains(tag) {
+                    None
+                } else {
+                    self.running.get(tag)
+                };
+                let failed = ran.is_some_and(|r| r.get("result") == Some(&Value::Bool(false)));
+                match kind.base() {
+                    RequisiteType::Watch | RequisiteType::Onchanges => {
+                        !failed
+                            && ran.is_some_and(|r| r.get("changes").is_some_and(Value::is_truthy))
+                    }
+                    RequisiteType::Onfail => failed,
+                    RequisiteType::Prereq => {
+                        !scope.seeded.contains(tag) && self.fires(dep, scope, depth + 1)
+                    }
+                    _ => false,
+                }
+            })
+    }
+
+    /// Put chunk `idx` in the running dict (and the prereq dict, for a prereq target) as it
+    /// returned in `applied`, without its changes: met, nothing to propagate.
+    fn seed(&mut self, idx: usize, scope: &mut Scope) {
+        let tag = self.plan.graph.tag(idx).to_string();
+        if tag.is_empty() || self.running.contains_key(&tag) {
+            return;
+        }
+        let mut r = scope.applied.get(&tag).cloned().unwrap_or_else(|| {
+            let mut m = Map::default();
+            m.insert("result".into(), Value::Bool(true));
+            m.insert("comment".into(), "".into());
+            m
+        });
+        r.insert("changes".into(), Value::map());
+        if self.is_prereq(idx) {
+            self.pre.insert(tag.clone(), r.clone());
+        }
+        self.running.insert(tag.clone(), r);
+        scope.seeded.insert(tag);
     }
 
     fn call_chunks(&mut self, order: &[usize]) {
@@ -791,7 +928,10 @@ impl<'a> Runner<'a> {
         r
     }
 
-    fn call_listen(&mut self) {
+    /// Salt's `call_listen`: after the run, `mod_watch` of every state that listens to a
+    /// state that changed (as `listener_<id>`). `missing_errors` adds a `Listen_Error` for
+    /// each reference to a state that does not exist.
+    fn call_listen(&mut self, missing_errors: bool) {
         let listens = self
             .plan
             .chunks
@@ -800,96 +940,36 @@ impl<'a> Runner<'a> {
         if !listens {
             return;
         }
-        let chunks = self.plan.chunks.clone();
-        let mut crefs: IndexMap<(String, String, String), usize> = IndexMap::default();
-        let mut listeners: Vec<((String, String, String), Vec<Value>)> = Vec::new();
-        let s = |c: &Chunk, k: &str| c.get(k).map(Value::py_str).unwrap_or_default();
-        for (i, c) in chunks.iter().enumerate() {
-            let key = (s(c, "state"), s(c, "__id__"), s(c, "name"));
-            crefs.insert(key.clone(), i);
-            if let Some(l) = c.get("listen") {
-                listeners.push((key, l.as_list().cloned().unwrap_or_default()));
-            }
-            if let Some(Value::List(l_in)) = c.get("listen_in") {
-                for l in l_in {
-                    if let Value::Map(m) = l {
-                        for (k, v) in m {
-                            let mut req = Map::default();
-                            req.insert(Value::Str(s(c, "state")), Value::Str(s(c, "__id__")));
-                            listeners.push((
-                                (k.py_str(), v.py_str(), "lookup".into()),
-                                vec![Value::Map(req)],
-                            ));
-                        }
-                    }
-                }
-            }
-        }
-        let in_cref = |st: &str, val: &str, cref: &(String, String, String)| {
-            cref.0 == st && (cref.0 == val || cref.1 == val || cref.2 == val)
-        };
         let mut watchers: Vec<Chunk> = Vec::new();
         let mut errors: IndexMap<String, Map> = IndexMap::default();
-        for (key, val) in listeners {
-            for listen_to in val {
-                let listen_to = match listen_to {
-                    Value::Map(m) => m,
-                    other => {
-                        let target = other.py_str();
-                        let mut found = None;
-                        for c in &chunks {
-                            if s(c, "__id__") == target || s(c, "name") == target {
-                                let mut m = Map::default();
-                                m.insert(Value::Str(s(c, "state")), Value::Str(s(c, "__id__")));
-                                found = Some(m);
-                            }
-                        }
-                        match found {
-                            Some(m) => m,
-                            None => continue,
-                        }
+        for link in listen_links(&self.plan.chunks) {
+            match link {
+                ListenLink::Missing { state, id } => {
+                    if missing_errors {
+                        errors.insert(listen_err_tag(&state, &id), listen_err(&state, &id));
                     }
-                };
-                for (lkey, lval) in &listen_to {
-                    let (lkey, lval) = (lkey.py_str(), lval.py_str());
-                    if !crefs.keys().any(|c| in_cref(&lkey, &lval, c)) {
-                        errors.insert(listen_err_tag(&lkey, &lval), listen_err(&lkey, &lval));
-                        continue;
-                    }
-                    let to_tags: Vec<String> = crefs
-                        .iter()
-                        .filter(|(c, _)| in_cref(&lkey, &lval, c))
-                        .map(|(_, i)| gen_tag(&chunks[*i]))
-                        .collect();
-                    for to_tag in to_tags {
+                }
+                ListenLink::Link {
+                    targets,
+                    listener,
+                    listeners,
+                } => {
+                    for t in targets {
                         let changed = self
                             .running
-                            .get(&to_tag)
+                            .get(&gen_tag(&self.plan.chunks[t]))
                             .and_then(|r| r.get("changes"))
                             .is_some_and(Value::is_truthy);
                         if !changed {
                             continue;
                         }
-                        if !crefs.keys().any(|c| in_cref(&key.0, &key.1, c)) {
-                            errors
-                                .insert(listen_err_tag(&key.0, &key.1), listen_err(&key.0, &key.1));
+                        if listeners.is_empty() {
+                            let (st, id) = (&listener.0, &listener.1);
+                            errors.insert(listen_err_tag(st, id), listen_err(st, id));
                             continue;
                         }
-                        for (c, i) in &crefs {
-                            if !in_cref(&key.0, &key.1, c) {
-                                continue;
-                            }
-                            let mut low = chunks[*i].clone();
-                            let fun = low.get("fun").cloned().unwrap_or(Value::Null);
-                            low.insert("sfun".into(), fun);
-                            low.insert("fun".into(), "mod_watch".into());
-                            let id = s(&low, "__id__");
-                            low.insert("__id__".into(), format!("listener_{id}").into());
-                            for r in RequisiteType::ALL {
-                                low.shift_remove(r.name());
-                            }
-                            low.shift_remove("onfail_stop");
-                            watchers.push(low);
+                        for &i in &listeners {
+                            watchers.push(listen_watcher(&self.plan.chunks[i]));
                         }
                     }
                 }
@@ -909,6 +989,21 @@ impl<'a> Runner<'a> {
             self.running.insert(tag, e);
         }
     }
+}
+
+/// The `mod_watch` chunk `call_listen` runs for a listening chunk.
+fn listen_watcher(chunk: &Chunk) -> Chunk {
+    let mut low = chunk.clone();
+    let fun = low.get("fun").cloned().unwrap_or(Value::Null);
+    low.insert("sfun".into(), fun);
+    low.insert("fun".into(), "mod_watch".into());
+    let id = low.get("__id__").map(Value::py_str).unwrap_or_default();
+    low.insert("__id__".into(), format!("listener_{id}").into());
+    for r in RequisiteType::ALL {
+        low.shift_remove(r.name());
+    }
+    low.shift_remove("onfail_stop");
+    low
 }
 
 fn listen_err_tag(name: &str, id: &str) -> String {
@@ -977,5 +1072,271 @@ fn pseudo_random(max: i64) -> i64 {
         0
     } else {
         n % (max + 1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::closure::tests::{idx, plan_of};
+    use crate::modules::file::tests_support::FakeFunctions;
+    use crate::Registry;
+
+    /// A plan compiled from `sls` with `@DIR@` replaced by a fresh temp dir.
+    fn fixture(sls: &str) -> (tempfile::TempDir, Plan) {
+        let dir = tempfile::tempdir().unwrap();
+        let plan = plan_of(&sls.replace("@DIR@", &dir.path().display().to_string()));
+        (dir, plan)
+    }
+
+    fn runner<R>(plan: &Plan, test: bool, f: impl FnOnce(Runner) -> R) -> R {
+        let registry = Registry::new();
+        let functions = FakeFunctions(Map::default());
+        let opts = Map::default();
+        f(Runner::new(
+            &registry,
+            &functions,
+            &opts,
+            plan.clone(),
+            test,
+        ))
+    }
+
+    fn apply(plan: &Plan) -> Running {
+        runner(plan, false, |r| r.run())
+    }
+
+    fn rerun(plan: &Plan, roots: &[&str], applied: &Running, test: bool) -> Running {
+        let roots: Vec<usize> = roots.iter().map(|r| idx(plan, r)).collect();
+        runner(plan, test, |r| r.run_closure(&roots, applied))
+    }
+
+    fn read(dir: &tempfile::TempDir, file: &str) -> String {
+        std::fs::read_to_string(dir.path().join(file)).unwrap_or_default()
+    }
+
+    fn clear_log(dir: &tempfile::TempDir) {
+        std::fs::write(dir.path().join("ran.log"), "").unwrap();
+    }
+
+    /// The `__id__` of each return, in `__run_num__` order (from 0, distinct; a watch handler
+    /// that also ran `mod_watch` used two numbers, as in Salt).
+    fn ran_ids(running: &Running) -> Vec<String> {
+        let mut v: Vec<(i64, String)> = running
+            .values()
+            .map(|r| {
+                (
+                    r.get("__run_num__").and_then(Value::as_int).unwrap(),
+                    r.get("__id__").map(Value::py_str).unwrap_or_default(),
+                )
+            })
+            .collect();
+        v.sort();
+        assert_eq!(
+            v.first().map(|f| f.0),
+            Some(0),
+            "__run_num__ from 0: {running:?}"
+        );
+        assert!(v.windows(2).all(|w| w[0].0 < w[1].0), "{running:?}");
+        v.into_iter().map(|(_, id)| id).collect()
+    }
+
+    fn ret<'r>(running: &'r Running, id: &str) -> &'r Map {
+        running
+            .values()
+            .find(|r| r.get("__id__").and_then(Value::as_str) == Some(id))
+            .unwrap_or_else(|| panic!("{id} did not run: {running:?}"))
+    }
+
+    fn changed(r: &Map) -> bool {
+        r.get("changes").is_some_and(Value::is_truthy)
+    }
+
+    const HANDLERS: &str = r#"
+conf:
+  file.managed:
+    - name: @DIR@/app.conf
+    - contents: hello
+other:
+  file.managed:
+    - name: @DIR@/other.conf
+    - contents: other
+on_change:
+  cmd.run:
+    - name: "echo on_change >> @DIR@/ran.log"
+    - onchanges:
+      - file: conf
+      - file: other
+watcher:
+  test.succeed_without_changes:
+    - watch:
+      - file: conf
+      - file: other
+on_fail:
+  cmd.run:
+    - name: "echo on_fail >> @DIR@/ran.log"
+    - onfail:
+      - file: conf
+needs:
+  cmd.run:
+    - name: "echo needs >> @DIR@/ran.log"
+    - require:
+      - file: conf
+unrelated:
+  cmd.run:
+    - name: "echo unrelated >> @DIR@/ran.log"
+"#;
+
+    #[test]
+    fn changed_root_fires_onchanges_and_watch_only() {
+        let (dir, plan) = fixture(HANDLERS);
+        let applied = apply(&plan);
+        let good = read(&dir, "app.conf");
+        assert_eq!(good, "hello\n");
+        clear_log(&dir);
+        std::fs::write(dir.path().join("app.conf"), "tampered\n").unwrap();
+        let got = rerun(&plan, &["conf"], &applied, false);
+        let mut ids = ran_ids(&got);
+        assert_eq!(ids.remove(0), "conf");
+        ids.sort();
+        assert_eq!(ids, ["on_change", "watcher"]);
+        assert_eq!(read(&dir, "app.conf"), good);
+        assert!(changed(ret(&got, "conf")));
+        // The require-dependent, the onfail handler and the unrelated chunk did not run.
+        assert_eq!(read(&dir, "ran.log"), "on_change\n");
+        // The watch handler ran its function, then mod_watch; `other` (changed in the
+        // applied run) counts with no changes.
+        let w = ret(&got, "watcher");
+        assert_eq!(
+            w.get("comment"),
+            Some(&Value::from("Watch statement fired."))
+        );
+        let ch = w
+            .get("changes")
+            .and_then(|c| c.get("Requisites with changes"));
+        assert_eq!(ch, Some(&Value::List(vec!["file: conf".into()])));
+        assert!(got.keys().all(|k| !k.contains("|-other_|-")));
+    }
+
+    #[test]
+    fn unchanged_root_triggers_nothing() {
+        let (dir, plan) = fixture(HANDLERS);
+        let applied = apply(&plan);
+        clear_log(&dir);
+        let got = rerun(&plan, &["conf"], &applied, false);
+        assert_eq!(ran_ids(&got), ["conf"]);
+        assert!(!changed(ret(&got, "conf")));
+        assert_eq!(ret(&got, "conf").get("result"), Some(&Value::Bool(true)));
+        assert_eq!(read(&dir, "ran.log"), "");
+    }
+
+    #[test]
+    fn failing_root_triggers_onfail_only() {
+        let (dir, plan) = fixture(HANDLERS);
+        let applied = apply(&plan);
+        clear_log(&dir);
+        let conf = dir.path().join("app.conf");
+        std::fs::remove_file(&conf).unwrap();
+        std::fs::create_dir(&conf).unwrap();
+        let got = rerun(&plan, &["conf"], &applied, false);
+        assert_eq!(ran_ids(&got), ["conf", "on_fail"]);
+        assert_eq!(ret(&got, "conf").get("result"), Some(&Value::Bool(false)));
+        assert_eq!(ret(&got, "on_fail").get("result"), Some(&Value::Bool(true)));
+        assert_eq!(read(&dir, "ran.log"), "on_fail\n");
+    }
+
+    #[test]
+    fn test_mode_changes_nothing() {
+        let (dir, plan) = fixture(HANDLERS);
+        let applied = apply(&plan);
+        clear_log(&dir);
+        std::fs::write(dir.path().join("app.conf"), "tampered\n").unwrap();
+        let got = rerun(&plan, &["conf"], &applied, true);
+        let mut ids = ran_ids(&got);
+        assert_eq!(ids.remove(0), "conf");
+        ids.sort();
+        assert_eq!(ids, ["on_change", "watcher"]);
+        assert_eq!(ret(&got, "conf").get("result"), Some(&Value::Null));
+        assert_eq!(ret(&got, "on_change").get("result"), Some(&Value::Null));
+        assert_eq!(read(&dir, "app.conf"), "tampered\n");
+        assert_eq!(read(&dir, "ran.log"), "");
+    }
+
+    #[test]
+    fn listen_handlers_run_once_at_the_end() {
+        let (dir, plan) = fixture(
+            r#"
+conf:
+  file.managed:
+    - name: @DIR@/app.conf
+    - contents: hello
+    - listen_in:
+      - test: notified
+listener:
+  cmd.run:
+    - name: "echo listener >> @DIR@/ran.log"
+    - listen:
+      - file: conf
+notified:
+  test.succeed_without_changes: []
+"#,
+        );
+        let applied = apply(&plan);
+        assert_eq!(read(&dir, "ran.log"), "listener\nlistener\n");
+        clear_log(&dir);
+        std::fs::remove_file(dir.path().join("app.conf")).unwrap();
+        let got = rerun(&plan, &["conf"], &applied, false);
+        let mut ids = ran_ids(&got);
+        assert_eq!(ids.remove(0), "conf");
+        ids.sort();
+        assert_eq!(ids, ["listener_listener", "listener_notified"]);
+        assert!(got
+            .keys()
+            .all(|k| k.ends_with("_|-mod_watch") || k.contains("conf")));
+        assert_eq!(read(&dir, "ran.log"), "listener\n");
+        assert_eq!(read(&dir, "app.conf"), "hello\n");
+    }
+
+    #[test]
+    fn prereq_holder_runs_before_a_changed_root_only() {
+        let (dir, plan) = fixture(
+            r#"
+conf:
+  file.managed:
+    - name: @DIR@/app.conf
+    - contents: hello
+stop:
+  cmd.run:
+    - name: "echo stop >> @DIR@/ran.log"
+    - prereq:
+      - file: conf
+"#,
+        );
+        let applied = apply(&plan);
+        clear_log(&dir);
+        let got = rerun(&plan, &["conf"], &applied, false);
+        assert_eq!(read(&dir, "ran.log"), "");
+        assert!(!changed(ret(&got, "conf")));
+        std::fs::write(dir.path().join("app.conf"), "tampered\n").unwrap();
+        let got = rerun(&plan, &["conf"], &applied, false);
+        assert_eq!(ran_ids(&got), ["stop", "conf"]);
+        assert_eq!(read(&dir, "ran.log"), "stop\n");
+        assert_eq!(read(&dir, "app.conf"), "hello\n");
+    }
+
+    #[test]
+    fn full_run_still_reports_listen_errors() {
+        let (_dir, plan) = fixture(
+            r#"
+a:
+  test.succeed_with_changes:
+    - listen:
+      - test: ghost
+"#,
+        );
+        let got = apply(&plan);
+        assert!(got.contains_key("Listen_Error_|-listen_ghost_|-listen_test_|-Listen_Error"));
+        let again = rerun(&plan, &["a"], &got, false);
+        assert_eq!(ran_ids(&again), ["a"]);
     }
 }
