@@ -1,6 +1,13 @@
 //! `salt-run`: the runners Halite has — `manage.up`, `manage.down`, `manage.status`
 //! (a `test.ping` of every accepted minion), `jobs.list_jobs` and `jobs.lookup_jid` (the
-//! job cache). Any other runner is an error that says so.
+//! job cache), `state.event` (the master's event bus, `runners/state_event.rs`) and the
+//! Halite extension `drift.report` (`runners/drift_report.rs`). Any other runner is an
+//! error that says so.
+
+#[path = "runners/drift_report.rs"]
+mod drift_report;
+#[path = "runners/state_event.rs"]
+mod state_event;
 
 use crate::master_cli::emit;
 use halite_core::config::MasterConfig;
@@ -38,6 +45,44 @@ fn status(cfg: &MasterConfig, timeout: Option<u64>) -> Result<(Vec<String>, Vec<
     up.sort();
     let down = all.into_iter().filter(|m| !up.contains(m)).collect();
     Ok((up, down))
+}
+
+/// Bind a runner call as Python binds `fname(<names>)` (every parameter has a default):
+/// positionals in order, then keywords. `Err` carries Python's `TypeError` message.
+fn bind<const N: usize>(
+    fname: &str,
+    names: &[&str; N],
+    args: &[Value],
+    kwargs: &Map,
+) -> Result<[Option<Value>; N], String> {
+    if args.len() > N {
+        return Err(format!(
+            "{fname}() takes from 0 to {N} positional arguments but {} were given",
+            args.len()
+        ));
+    }
+    let mut bound: [Option<Value>; N] = std::array::from_fn(|i| args.get(i).cloned());
+    for (k, v) in kwargs {
+        let k = k.py_str();
+        let Some(i) = names.iter().position(|n| *n == k) else {
+            return Err(format!(
+                "{fname}() got an unexpected keyword argument '{k}'"
+            ));
+        };
+        if i < args.len() {
+            return Err(format!("{fname}() got multiple values for argument '{k}'"));
+        }
+        bound[i] = Some(v.clone());
+    }
+    Ok(bound)
+}
+
+/// What Salt's runner client returns for a call that raised `TypeError`: `Passed
+/// invalid arguments: <msg>` and the function's usage, printed by the outputter; exit 0.
+fn invalid_arguments(outputter: &str, oo: &OutputOptions, msg: &str, usage: &str) -> i32 {
+    let text = format!("\nPassed invalid arguments: {msg}\n\nUsage:\n{usage}");
+    emit(outputter, &Value::Str(text), oo);
+    0
 }
 
 fn strs(v: Vec<String>) -> Value {
@@ -155,6 +200,8 @@ pub fn run(
             emit(&outputter(&default_out), &Value::Map(m), oo);
             0
         }
+        "state.event" => state_event::run(cfg, &outputter("nested"), oo, args, kwargs),
+        "drift.report" => drift_report::run(cfg, &outputter("nested"), oo, args, kwargs),
         other => {
             eprintln!("'{other}' is not available.");
             1

@@ -256,23 +256,29 @@ impl Listener {
 
     /// The next matching event within `timeout`.
     pub fn next(&mut self, timeout: Duration) -> Option<(String, Value)> {
+        self.recv(timeout).ok().flatten()
+    }
+
+    /// The next matching event within `timeout`: `Ok(None)` when the time is up, `Err`
+    /// when the bus closed the connection (the master stopped) or the socket failed.
+    pub fn recv(&mut self, timeout: Duration) -> Result<Option<(String, Value)>, String> {
         let deadline = std::time::Instant::now() + timeout.min(Duration::from_secs(86400));
         loop {
             while let Some(f) = self.take_frame() {
                 if f.is_some() {
-                    return f;
+                    return Ok(f);
                 }
             }
             let left = deadline.saturating_duration_since(std::time::Instant::now());
             if left.is_zero() {
-                return None;
+                return Ok(None);
             }
             let _ = self
                 .sock
                 .set_read_timeout(Some(left.max(Duration::from_millis(1))));
             let mut chunk = [0u8; 65536];
             match self.sock.read(&mut chunk) {
-                Ok(0) => return None,
+                Ok(0) => return Err("the master's event bus closed the connection".into()),
                 Ok(n) => {
                     if self.buf.len() + n > MAX_FRAME {
                         self.buf.clear();
@@ -285,9 +291,10 @@ impl Listener {
                         std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
                     ) =>
                 {
-                    return None
+                    return Ok(None)
                 }
-                Err(_) => return None,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(format!("reading the master's event bus: {e}")),
             }
         }
     }

@@ -72,7 +72,9 @@ impl JobCache {
         }
     }
 
-    /// The returns of `jid`: minion id → (return, outputter).
+    /// The returns of `jid`: minion id → (return, outputter). A `return.p` holding
+    /// `{"return", "retcode", "success"}` (what Salt 3008's `local_cache` writes) gives
+    /// its `return`, as Salt's `get_jid` reads both forms.
     pub fn returns(&self, jid: &str) -> Vec<(String, Value, Option<String>)> {
         let d = self.jid_dir(jid);
         let mut out = Vec::new();
@@ -85,6 +87,12 @@ impl JobCache {
             }
             let id = e.file_name().to_string_lossy().into_owned();
             if let Some(r) = read(&e.path().join("return.p")) {
+                let r = match r {
+                    Value::Map(mut m) if m.contains_key("return") => {
+                        m.shift_remove("return").unwrap_or(Value::Null)
+                    }
+                    other => other,
+                };
                 let outp = read(&e.path().join("out.p")).map(|v| v.py_str());
                 out.push((id, r, outp));
             }
@@ -134,5 +142,41 @@ impl JobCache {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn returns_reads_both_local_cache_forms() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = JobCache::new(dir.path());
+        let jid = "20261124021133089753";
+        cache.save_load(jid, &Map::default(), &[]).unwrap();
+        let mut ret = Map::default();
+        ret.insert("return".into(), Value::Bool(true));
+        ret.insert("out".into(), "nested".into());
+        cache.save_return(jid, "old", &ret).unwrap();
+        // Salt 3008's form: `{"return", "retcode", "success"}`.
+        let d = cache.jid_dir(jid).join("new");
+        std::fs::create_dir_all(&d).unwrap();
+        let mut wrapped = Map::default();
+        wrapped.insert("return".into(), Value::Int(7));
+        wrapped.insert("retcode".into(), Value::Int(0));
+        wrapped.insert("success".into(), Value::Bool(true));
+        write(&d.join("return.p"), &Value::Map(wrapped)).unwrap();
+        assert_eq!(
+            cache.returns(jid),
+            vec![
+                ("new".to_string(), Value::Int(7), None),
+                (
+                    "old".to_string(),
+                    Value::Bool(true),
+                    Some("nested".to_string())
+                ),
+            ]
+        );
     }
 }

@@ -5,12 +5,59 @@
 //! gives the one-line form with `", "` and `": "` separators. A mapping key that
 //! JSON cannot carry (bytes, containers) makes `json.dumps` raise `TypeError`,
 //! which Salt answers with `{}`.
+//!
+//! [`dumps`] is the general form other Salt code paths use (`salt-run state.event`):
+//! `sort_keys` and the `default=` hook for byte strings are options.
 
 use halite_core::value::py_float_repr;
 use halite_core::Value;
+use std::cmp::Ordering;
 
-/// A key `json.dumps` refuses (`TypeError: keys must be str, int, float, bool or None`).
-struct UnsupportedKey;
+/// Why `json.dumps` raised `TypeError`; `Display` gives Python's message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DumpError {
+    /// A mapping key JSON cannot carry (`keys must be str, int, float, bool or None, not
+    /// bytes`); the Python type name.
+    UnsupportedKey(&'static str),
+    /// `sort_keys` over keys Python cannot order (`'<' not supported between instances of
+    /// 'str' and 'int'`); the two Python type names.
+    Unorderable(&'static str, &'static str),
+}
+
+impl std::fmt::Display for DumpError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DumpError::UnsupportedKey(t) => {
+                write!(f, "keys must be str, int, float, bool or None, not {t}")
+            }
+            DumpError::Unorderable(a, b) => {
+                write!(f, "'<' not supported between instances of '{a}' and '{b}'")
+            }
+        }
+    }
+}
+
+impl std::error::Error for DumpError {}
+
+/// What `json.dumps`' `default=` hook makes of a byte string.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BytesAs {
+    /// `default=repr` (the json outputter): the string `"b'...'"`.
+    Repr,
+    /// Standard base64 (Salt's `state._json_safe`, used by `state.event`).
+    Base64,
+}
+
+/// The keywords of Python's `json.dumps(data, ensure_ascii=False, ...)` that Halite uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DumpOptions {
+    /// `indent`: `None` is the one-line form with `", "` and `": "` separators.
+    pub indent: Option<usize>,
+    /// `sort_keys`: every mapping's items in Python's `sorted()` order.
+    pub sort_keys: bool,
+    /// The `default=` hook for byte strings.
+    pub bytes: BytesAs,
+}
 
 /// Render `data` as Salt's json outputter does (before the final newline).
 pub fn output(data: &Value, out_indent: Option<i64>) -> String {
@@ -19,11 +66,94 @@ pub fn output(data: &Value, out_indent: Option<i64>) -> String {
         Some(n) if n < 0 => None,
         Some(n) => usize::try_from(n).ok(),
     };
+    let opts = DumpOptions {
+        indent,
+        sort_keys: false,
+        bytes: BytesAs::Repr,
+    };
+    dumps(data, &opts).unwrap_or_else(|_| "{}".to_string())
+}
+
+/// Python's `json.dumps(data, ensure_ascii=False, ...)` with `opts`; `Err` where Python
+/// raises `TypeError`.
+pub fn dumps(data: &Value, opts: &DumpOptions) -> Result<String, DumpError> {
     let mut out = String::with_capacity(4096);
-    match write_value(data, indent, 0, &mut out) {
-        Ok(()) => out,
-        Err(UnsupportedKey) => "{}".to_string(),
+    write_value(data, opts, 0, &mut out)?;
+    Ok(out)
+}
+
+/// Python's `base64.b64encode(b).decode("ascii")`.
+fn base64(b: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(b.len().div_ceil(3) * 4);
+    for chunk in b.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, &byte)| n | u32::from(byte) << (16 - 8 * i));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[(n >> (18 - 6 * i) & 0x3f) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
     }
+    out
+}
+
+/// Python's name of a key's type, for `TypeError` messages.
+fn type_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "NoneType",
+        Value::Bool(_) => "bool",
+        Value::Int(_) => "int",
+        Value::Float(_) => "float",
+        Value::Str(_) => "str",
+        Value::Bytes(_) => "bytes",
+        Value::List(_) => "list",
+        Value::Map(_) => "dict",
+    }
+}
+
+/// A number as Python compares it (`bool` is an `int`).
+fn as_number(v: &Value) -> Option<f64> {
+    match v {
+        Value::Bool(b) => Some(f64::from(u8::from(*b))),
+        Value::Int(i) => Some(*i as f64),
+        Value::Float(f) => Some(*f),
+        _ => None,
+    }
+}
+
+/// Python's `a < b`-based order of two dict keys, or `None` where Python raises.
+fn py_key_cmp(a: &Value, b: &Value) -> Option<Ordering> {
+    match (a, b) {
+        (Value::Str(x), Value::Str(y)) => Some(x.cmp(y)),
+        (Value::Bytes(x), Value::Bytes(y)) => Some(x.cmp(y)),
+        (Value::Int(x), Value::Int(y)) => Some(x.cmp(y)),
+        _ => Some(
+            as_number(a)?
+                .partial_cmp(&as_number(b)?)
+                .unwrap_or(Ordering::Equal),
+        ),
+    }
+}
+
+/// The items of `map` in `sorted(dct.items())` order. Keys Python cannot order raise
+/// its `TypeError`, naming the types of a later key and an earlier one as `sorted()`'s
+/// first failing comparison does for two keys.
+fn sorted_items(map: &halite_core::Map) -> Result<Vec<(&Value, &Value)>, DumpError> {
+    let mut items: Vec<(&Value, &Value)> = map.iter().collect();
+    if let Some((first, _)) = items.first() {
+        for (k, _) in items.iter().skip(1) {
+            if py_key_cmp(k, first).is_none() {
+                return Err(DumpError::Unorderable(type_name(k), type_name(first)));
+            }
+        }
+    }
+    items.sort_by(|a, b| py_key_cmp(a.0, b.0).unwrap_or(Ordering::Equal));
+    Ok(items)
 }
 
 fn float_text(f: f64) -> String {
@@ -67,7 +197,7 @@ fn write_string(s: &str, out: &mut String) {
     out.push('"');
 }
 
-fn key_text(key: &Value) -> Result<String, UnsupportedKey> {
+fn key_text(key: &Value) -> Result<String, DumpError> {
     match key {
         Value::Str(s) => Ok(s.clone()),
         Value::Float(f) => Ok(float_text(*f)),
@@ -75,7 +205,9 @@ fn key_text(key: &Value) -> Result<String, UnsupportedKey> {
         Value::Bool(false) => Ok("false".into()),
         Value::Null => Ok("null".into()),
         Value::Int(i) => Ok(i.to_string()),
-        Value::Bytes(_) | Value::List(_) | Value::Map(_) => Err(UnsupportedKey),
+        Value::Bytes(_) | Value::List(_) | Value::Map(_) => {
+            Err(DumpError::UnsupportedKey(type_name(key)))
+        }
     }
 }
 
@@ -88,10 +220,11 @@ fn newline(indent: Option<usize>, level: usize, out: &mut String) {
 
 fn write_value(
     v: &Value,
-    indent: Option<usize>,
+    opts: &DumpOptions,
     level: usize,
     out: &mut String,
-) -> Result<(), UnsupportedKey> {
+) -> Result<(), DumpError> {
+    let indent = opts.indent;
     let item_sep = if indent.is_some() { "," } else { ", " };
     match v {
         Value::Null => out.push_str("null"),
@@ -100,8 +233,11 @@ fn write_value(
         Value::Int(i) => out.push_str(&i.to_string()),
         Value::Float(f) => out.push_str(&float_text(*f)),
         Value::Str(s) => write_string(s, out),
-        // `default=repr`: bytes are written as their Python repr.
-        Value::Bytes(_) => write_string(&v.py_repr(), out),
+        // The `default=` hook: bytes are written as their Python repr, or in base64.
+        Value::Bytes(b) => match opts.bytes {
+            BytesAs::Repr => write_string(&v.py_repr(), out),
+            BytesAs::Base64 => write_string(&base64(b), out),
+        },
         Value::List(items) => {
             if items.is_empty() {
                 out.push_str("[]");
@@ -113,7 +249,7 @@ fn write_value(
                     out.push_str(item_sep);
                 }
                 newline(indent, level + 1, out);
-                write_value(item, indent, level + 1, out)?;
+                write_value(item, opts, level + 1, out)?;
             }
             newline(indent, level, out);
             out.push(']');
@@ -123,8 +259,13 @@ fn write_value(
                 out.push_str("{}");
                 return Ok(());
             }
+            let items: Vec<(&Value, &Value)> = if opts.sort_keys {
+                sorted_items(map)?
+            } else {
+                map.iter().collect()
+            };
             out.push('{');
-            for (i, (key, val)) in map.iter().enumerate() {
+            for (i, (key, val)) in items.into_iter().enumerate() {
                 if i > 0 {
                     out.push_str(item_sep);
                 }
@@ -134,7 +275,7 @@ fn write_value(
                     other => write_string(&key_text(other)?, out),
                 }
                 out.push_str(": ");
-                write_value(val, indent, level + 1, out)?;
+                write_value(val, opts, level + 1, out)?;
             }
             newline(indent, level, out);
             out.push('}');
@@ -182,5 +323,86 @@ mod tests {
         let mut m = halite_core::Map::default();
         m.insert(Value::Bytes(b"k".to_vec()), Value::Null);
         assert_eq!(output(&Value::Map(m), None), "{}");
+    }
+
+    fn event_sample() -> Value {
+        Value::Map(map! {
+            "b" => "é\t",
+            "a" => Value::List(vec![Value::Int(1), Value::Float(2.5), Value::Null, Value::Bool(true)]),
+            "9" => Value::Int(1),
+            "10" => Value::Map(map! {
+                "z" => Value::Int(1),
+                "y" => Value::Bytes(vec![0xff, 0x00, b'a']),
+            }),
+        })
+    }
+
+    /// Expected texts from Python 3.11's `json.dumps(..., ensure_ascii=False,
+    /// default=lambda b: base64.b64encode(b).decode())`.
+    #[test]
+    fn dumps_sorted_pretty_and_compact_with_base64_bytes() {
+        let pretty = DumpOptions {
+            indent: Some(4),
+            sort_keys: true,
+            bytes: BytesAs::Base64,
+        };
+        assert_eq!(
+            dumps(&event_sample(), &pretty).unwrap(),
+            "{\n    \"10\": {\n        \"y\": \"/wBh\",\n        \"z\": 1\n    },\n    \"9\": 1,\n    \"a\": [\n        1,\n        2.5,\n        null,\n        true\n    ],\n    \"b\": \"é\\t\"\n}"
+        );
+        let compact = DumpOptions {
+            indent: None,
+            sort_keys: false,
+            bytes: BytesAs::Base64,
+        };
+        assert_eq!(
+            dumps(&event_sample(), &compact).unwrap(),
+            "{\"b\": \"é\\t\", \"a\": [1, 2.5, null, true], \"9\": 1, \"10\": {\"z\": 1, \"y\": \"/wBh\"}}"
+        );
+    }
+
+    #[test]
+    fn sort_keys_orders_numbers_and_refuses_mixed_types() {
+        let sorted = DumpOptions {
+            indent: None,
+            sort_keys: true,
+            bytes: BytesAs::Repr,
+        };
+        let mut m = halite_core::Map::default();
+        m.insert(Value::Int(2), Value::Int(1));
+        m.insert(Value::Float(1.5), Value::Int(2));
+        m.insert(Value::Bool(true), Value::Int(3));
+        assert_eq!(
+            dumps(&Value::Map(m), &sorted).unwrap(),
+            "{\"true\": 3, \"1.5\": 2, \"2\": 1}"
+        );
+        let mut m = halite_core::Map::default();
+        m.insert(Value::Int(1), Value::Int(2));
+        m.insert(Value::from("a"), Value::Int(3));
+        assert_eq!(
+            dumps(&Value::Map(m), &sorted).unwrap_err().to_string(),
+            "'<' not supported between instances of 'str' and 'int'"
+        );
+        let mut m = halite_core::Map::default();
+        m.insert(Value::Bytes(b"k".to_vec()), Value::Int(2));
+        assert_eq!(
+            dumps(&Value::Map(m), &sorted).unwrap_err().to_string(),
+            "keys must be str, int, float, bool or None, not bytes"
+        );
+    }
+
+    #[test]
+    fn base64_matches_python() {
+        let cases: [(&[u8], &str); 6] = [
+            (b"", ""),
+            (b"f", "Zg=="),
+            (b"fo", "Zm8="),
+            (b"foo", "Zm9v"),
+            (b"foob", "Zm9vYg=="),
+            (b"fooba", "Zm9vYmE="),
+        ];
+        for (input, want) in cases {
+            assert_eq!(base64(input), want);
+        }
     }
 }
