@@ -8,7 +8,7 @@ use halite_core::config::MinionConfig;
 use halite_core::{Functions, Map, Value};
 use halite_render::jinja::{Jinja, SharedContext};
 use halite_states::Registry;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// Everything a run needs.
 pub struct Minion {
@@ -32,6 +32,10 @@ pub struct Minion {
     /// The retcode functions set (Salt's `__context__["retcode"]`).
     pub retcode: std::sync::atomic::AtomicI64,
     job: OnceLock<Map>,
+    /// The daemon's drift engine (`drift_watch: true` only).
+    drift: OnceLock<Arc<crate::drift::Drift>>,
+    /// What this run's state run applied, for the drift engine.
+    applied: Mutex<Option<crate::drift::Applied>>,
 }
 
 impl Minion {
@@ -56,6 +60,8 @@ impl Minion {
             shared: OnceLock::new(),
             retcode: std::sync::atomic::AtomicI64::new(0),
             job: OnceLock::new(),
+            drift: OnceLock::new(),
+            applied: Mutex::new(None),
         })
     }
 
@@ -75,6 +81,30 @@ impl Minion {
     /// The job this run executes for (see [`Minion::set_job`]), if any.
     pub fn job(&self) -> Option<&Map> {
         self.job.get()
+    }
+
+    /// Attach the daemon's drift engine (set once, by the daemon, before the function runs):
+    /// the `drift.*` functions exist and state runs record what they applied.
+    pub fn set_drift(&self, drift: Arc<crate::drift::Drift>) {
+        let _ = self.drift.set(drift);
+    }
+
+    /// The daemon's drift engine, when `drift_watch` is on.
+    pub fn drift(&self) -> Option<&Arc<crate::drift::Drift>> {
+        self.drift.get()
+    }
+
+    /// Keep what a state run applied (the latest run of this context wins).
+    pub fn record_applied(&self, applied: crate::drift::Applied) {
+        *self.applied.lock().unwrap_or_else(|p| p.into_inner()) = Some(applied);
+    }
+
+    /// Take what this context's state run applied, if it recorded anything.
+    pub fn take_applied(&self) -> Option<crate::drift::Applied> {
+        self.applied
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
     }
 
     /// The jid of the job this run executes for.
@@ -308,6 +338,8 @@ impl Minion {
             shared: OnceLock::new(),
             retcode: std::sync::atomic::AtomicI64::new(0),
             job: OnceLock::new(),
+            drift: OnceLock::new(),
+            applied: Mutex::new(None),
         };
         let _ = m.grains.set(grains);
         // The master reports its pillar compile errors under `_errors` (Salt's shape); the

@@ -7,6 +7,7 @@ pub mod caller;
 pub mod config;
 pub mod context;
 pub mod daemon;
+pub mod drift;
 pub mod exec;
 pub mod ext_pillar;
 pub mod fileclient;

@@ -355,7 +355,21 @@ fn call(d: &Arc<Daemon>, load: &Map) -> JobRet {
         })
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
-    match caller::run(&minion, &fun, &args, &kwargs, job) {
+    if let Some(drift) = &d.drift {
+        minion.set_drift(drift.clone());
+    }
+    // A state job holds repairs off while it runs, and hands what it applied to the drift
+    // engine before it lets them go.
+    let _holding = d
+        .drift
+        .as_ref()
+        .filter(|_| fun.starts_with("state."))
+        .map(|drift| drift.job_started());
+    let result = caller::run(&minion, &fun, &args, &kwargs, job);
+    if let (Some(drift), Some(applied)) = (&d.drift, minion.take_applied()) {
+        drift.install(minion.clone(), applied);
+    }
+    match result {
         Ok(outcome) => {
             let mut retcode = outcome.retcode;
             if retcode == 0 {

@@ -32,6 +32,8 @@ pub struct Daemon {
     seen: Mutex<VecDeque<String>>,
     /// `<cachedir>/proc`: one file per running job.
     pub procdir: PathBuf,
+    /// The drift engine (`drift_watch: true` only; `None` leaves the minion as Salt's).
+    pub drift: Option<Arc<crate::drift::Drift>>,
 }
 
 fn opt_int(cfg: &MinionConfig, key: &str, default: i64) -> i64 {
@@ -115,16 +117,164 @@ impl Daemon {
 
     /// Fire an event to the master (`_minion_event`).
     pub fn fire_master(&self, tag: &str, data: Value) {
-        let load = map([
-            ("cmd", "_minion_event".into()),
-            ("id", self.chan.id.clone().into()),
-            ("pretag", Value::Null),
-            ("data", data),
-            ("tag", tag.into()),
-        ]);
+        let mut load = event_head(&self.chan.id);
+        load.insert("data".into(), data);
+        load.insert("tag".into(), tag.into());
         if let Err(e) = self.chan.request(&load) {
             tracing::warn!(tag, "could not fire an event to the master: {e}");
         }
+    }
+
+    /// Fire a batch of events to the master in one `_minion_event`, as Salt's minion
+    /// sends its beacons' events (`_fire_master(events=...)`): each `(tag, data,
+    /// beacon_name)` becomes `{tag, data, beacon_name}` (no `beacon_name` when `None`),
+    /// and the master fires every event's `data` under its `tag`. An empty batch sends
+    /// nothing, as Salt's.
+    pub fn fire_master_events(
+        &self,
+        events: &[(String, Value, Option<String>)],
+    ) -> Result<(), String> {
+        if events.is_empty() {
+            return Ok(());
+        }
+        self.chan
+            .request(&minion_events_load(&self.chan.id, events))
+            .map(|_| ())
+            .map_err(|e| format!("firing {} event(s) to the master: {e}", events.len()))
+    }
+
+    /// Return a job this minion started on its own (Salt's `jid: "req"`, as the
+    /// scheduler's returns go): the master allocates a jid, stores the load and the
+    /// return in its job cache (`jobs.list_jobs`, `jobs.lookup_jid`) and fires
+    /// `salt/job/<jid>/ret/<id>`. `metadata` (unless null) is sent as the job's
+    /// `metadata`. Sent through [`Daemon::send_return_load`]: failures are retried and
+    /// logged.
+    #[allow(clippy::too_many_arguments)] // the fields of a `_return`, named as Salt's
+    pub fn return_req(
+        &self,
+        fun: &str,
+        fun_args: Value,
+        ret: Value,
+        retcode: i64,
+        success: bool,
+        metadata: Value,
+        out: &str,
+    ) {
+        let mut extra = Map::default();
+        if !metadata.is_null() {
+            extra.insert("metadata".into(), metadata);
+        }
+        let r = JobReturn {
+            jid: "req".into(),
+            fun: fun.into(),
+            fun_args,
+            ret,
+            retcode,
+            success,
+            out: out.into(),
+            extra,
+        };
+        // Failures are logged by `send_return_load`.
+        let _ = self.send_return_load(&r.load(&self.chan.id));
+    }
+
+    /// Send a `_return` load, tried `return_retry_tries` times (Salt's default 3) five
+    /// seconds apart, so a master that is restarting still gets the result. Every
+    /// failed try is logged; `Err` after the last.
+    pub fn send_return_load(&self, load: &Map) -> Result<(), String> {
+        let jid = load.get("jid").map(Value::py_str).unwrap_or_default();
+        let fun = load.get("fun").map(Value::py_str).unwrap_or_default();
+        let tries = match self.cfg.opts.get("return_retry_tries") {
+            Some(Value::Int(n)) => (*n).clamp(1, 100),
+            _ => 3,
+        };
+        for attempt in 1..=tries {
+            match self.chan.request(load) {
+                Ok(_) => {
+                    tracing::info!(jid, fun, "returned a job");
+                    return Ok(());
+                }
+                Err(e) if attempt < tries => {
+                    tracing::warn!(jid, attempt, "returning the job failed: {e}; retrying");
+                    std::thread::sleep(Duration::from_secs(5));
+                }
+                Err(e) => {
+                    tracing::error!(jid, "could not return the job: {e}");
+                    return Err(format!("returning job {jid} ({fun}): {e}"));
+                }
+            }
+        }
+        Err(format!("returning job {jid} ({fun}): no attempt made"))
+    }
+}
+
+/// The head of every `_minion_event` load, in Salt's order (`_fire_master_prepare`):
+/// `id`, `cmd`, `pretag`. The channel adds `nonce`, `ts` and `tok`.
+fn event_head(id: &str) -> Map {
+    map([
+        ("id", id.into()),
+        ("cmd", "_minion_event".into()),
+        ("pretag", Value::Null),
+    ])
+}
+
+/// The batch `_minion_event` load of minion `id` (Salt's `_fire_master_prepare` with
+/// `events`): `{id, cmd, pretag, events: [{tag, data, beacon_name?}]}`.
+pub fn minion_events_load(id: &str, events: &[(String, Value, Option<String>)]) -> Map {
+    let list = events
+        .iter()
+        .map(|(tag, data, beacon)| {
+            let mut e = map([("tag", tag.as_str().into()), ("data", data.clone())]);
+            if let Some(b) = beacon {
+                e.insert("beacon_name".into(), b.as_str().into());
+            }
+            Value::Map(e)
+        })
+        .collect();
+    let mut load = event_head(id);
+    load.insert("events".into(), Value::List(list));
+    load
+}
+
+/// A job's `_return` as the minion sends it (publications, `schedule:`, `startup_states`
+/// and minion-initiated jobs).
+#[derive(Debug, Clone, PartialEq)]
+pub struct JobReturn {
+    /// The job id; `"req"` for a job the minion started itself (the master allocates one).
+    pub jid: String,
+    /// The function that ran.
+    pub fun: Value,
+    /// Its arguments (`fun_args`).
+    pub fun_args: Value,
+    /// What it returned.
+    pub ret: Value,
+    /// Its retcode.
+    pub retcode: i64,
+    /// Did it succeed?
+    pub success: bool,
+    /// The outputter the CLI should use (`out`).
+    pub out: String,
+    /// Keys sent after `out` (`user`, `master_id`, `metadata`), in this order.
+    pub extra: Map,
+}
+
+impl JobReturn {
+    /// The `_return` load of minion `id`, in the order the minion sends every return:
+    /// `cmd, id, success, return, retcode, jid, fun, fun_args, out`, then `extra`.
+    pub fn load(self, id: &str) -> Map {
+        let mut load = map([
+            ("cmd", "_return".into()),
+            ("id", id.into()),
+            ("success", Value::Bool(self.success)),
+            ("return", self.ret),
+            ("retcode", Value::Int(self.retcode)),
+            ("jid", self.jid.into()),
+            ("fun", self.fun),
+            ("fun_args", self.fun_args),
+            ("out", self.out.into()),
+        ]);
+        load.extend(self.extra);
+        load
     }
 }
 
@@ -200,6 +350,7 @@ pub fn run(cfg: MinionConfig) -> Result<(), String> {
     )
     .map_err(|e| e.to_string())?;
     let grains = Value::Map(crate::grains::core_grains(&cfg.opts));
+    let drift = crate::drift::Drift::from_config(&cfg);
     let d = Arc::new(Daemon {
         cfg,
         chan,
@@ -207,16 +358,20 @@ pub fn run(cfg: MinionConfig) -> Result<(), String> {
         pillar: RwLock::new(Value::Map(Map::default())),
         seen: Mutex::new(VecDeque::new()),
         procdir,
+        drift,
     });
+    if let Some(drift) = &d.drift {
+        let weak = Arc::downgrade(&d);
+        let sink: std::sync::Weak<dyn crate::drift::Sink> = weak;
+        drift.start(sink)?;
+    }
     if let Err(e) = d.refresh_pillar() {
         tracing::warn!("could not fetch the pillar: {e}");
     }
+    // Salt's order: the legacy `minion_start`, then the namespaced event.
     let started = format!("Minion {id} started at {}", jobs::asctime());
-    d.fire_master(
-        &format!("salt/minion/{id}/start"),
-        Value::Str(started.clone()),
-    );
-    d.fire_master("minion_start", Value::Str(started));
+    d.fire_master("minion_start", Value::Str(started.clone()));
+    d.fire_master(&format!("salt/minion/{id}/start"), Value::Str(started));
     tracing::info!(minion = %id, "salt-minion is up");
     jobs::startup_states(&d);
     schedule::start(&d);
@@ -237,5 +392,61 @@ pub fn run(cfg: MinionConfig) -> Result<(), String> {
             Ok(None) => {}
             Err(e) => tracing::warn!("dropped a publication: {e}"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keys(m: &Map) -> Vec<String> {
+        m.keys().map(Value::py_str).collect()
+    }
+
+    #[test]
+    fn batch_event_load_in_salts_order() {
+        let events = vec![
+            ("salt/minion/m1/drift".to_string(), Value::from("x"), None),
+            (
+                "salt/beacon/m1/inotify//etc/a".to_string(),
+                Value::Map(map([("path", "/etc/a".into())])),
+                Some("inotify".to_string()),
+            ),
+        ];
+        let load = minion_events_load("m1", &events);
+        assert_eq!(keys(&load), ["id", "cmd", "pretag", "events"]);
+        assert_eq!(load.get("pretag"), Some(&Value::Null));
+        let Some(Value::List(list)) = load.get("events") else {
+            panic!("no events list: {load:?}");
+        };
+        assert_eq!(keys(list[0].as_map().unwrap()), ["tag", "data"]);
+        assert_eq!(
+            keys(list[1].as_map().unwrap()),
+            ["tag", "data", "beacon_name"]
+        );
+        assert_eq!(list[1].get("beacon_name"), Some(&Value::from("inotify")));
+    }
+
+    #[test]
+    fn req_return_load_in_the_order_of_every_return() {
+        let r = JobReturn {
+            jid: "req".into(),
+            fun: "drift.repair".into(),
+            fun_args: Value::List(vec!["file_|-a_|-/a_|-managed".into()]),
+            ret: Value::Map(Map::default()),
+            retcode: 0,
+            success: true,
+            out: "highstate".into(),
+            extra: map([("metadata", Value::Map(map([("drift", Value::Null)])))]),
+        };
+        let load = r.load("m1");
+        assert_eq!(
+            keys(&load),
+            [
+                "cmd", "id", "success", "return", "retcode", "jid", "fun", "fun_args", "out",
+                "metadata"
+            ]
+        );
+        assert_eq!(load.get("jid"), Some(&Value::from("req")));
     }
 }

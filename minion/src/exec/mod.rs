@@ -121,6 +121,9 @@ impl Functions for Exec {
         let (module, _) = name.split_once('.').unwrap_or((name, ""));
         match module {
             "state" => state::call(self, name, args, &kwargs),
+            // Only with the daemon's drift engine (`drift_watch: true`); otherwise not
+            // available, as in Salt.
+            "drift" if self.minion.drift().is_some() => crate::drift::call(&self.minion, name),
             "cp" => cp::call(self, name, args, &kwargs),
             "user" | "group" => users::call(self, name, args, &kwargs),
             "hashutil" => hashutil::call(self, name, args, &kwargs),
@@ -158,6 +161,7 @@ impl Functions for Exec {
             || sysctl_kmod::FUNCTIONS.contains(&name)
             || mount_cron::FUNCTIONS.contains(&name)
             || halite_k8s::provides(name)
+            || (self.minion.drift().is_some() && crate::drift::FUNCTIONS.contains(&name))
     }
 }
 

@@ -429,7 +429,7 @@ fn template_str(m: &Arc<Minion>, tem: &str, kwargs: &Map) -> Result<Value> {
             }
         }
     }
-    Ok(run_high(m, high, kwargs))
+    Ok(run_high(m, high, kwargs, None))
 }
 
 fn matches_value(matches: &Matches) -> Value {
@@ -540,7 +540,19 @@ fn add_exclude(high: &mut Map, kwargs: &Map) {
     }
 }
 
-fn run_high(m: &Arc<Minion>, mut high: Map, kwargs: &Map) -> Value {
+/// Is this run's plan kept for the drift engine (the daemon with `drift_watch: true`, not a
+/// test run, and a state run that registers: highstate or SLS)?
+fn drift_records(m: &Minion, source: &Option<crate::drift::Source>, test: bool) -> bool {
+    source.is_some() && !test && m.drift().is_some() && m.cfg.flag("drift_watch")
+}
+
+/// Compile and run `high`; `source` says which state run this is, for the drift engine.
+fn run_high(
+    m: &Arc<Minion>,
+    mut high: Map,
+    kwargs: &Map,
+    source: Option<crate::drift::Source>,
+) -> Value {
     add_exclude(&mut high, kwargs);
     let mut high = high;
     let plan = match compile_high(m, &mut high) {
@@ -554,8 +566,13 @@ fn run_high(m: &Arc<Minion>, mut high: Map, kwargs: &Map) -> Value {
     let test = test_flag(m, kwargs);
     opts.insert("test".into(), Value::Bool(test));
     let functions = m.functions();
+    // The runner changes its copy (mod_aggregate): the drift engine needs the plan as compiled.
+    let kept = drift_records(m, &source, test).then(|| plan.clone());
     let runner = Runner::new(&m.registry, functions.as_ref(), &opts, plan, test);
     let running = runner.run();
+    if let (Some(plan), Some(source)) = (kept, source) {
+        crate::drift::record(m, source, plan, &running, test);
+    }
     let mut out = Map::default();
     for (k, v) in running {
         out.insert(Value::Str(k), Value::Map(v));
@@ -573,13 +590,17 @@ fn sls(m: &Arc<Minion>, mods: Vec<String>, kwargs: &Map) -> Result<Value> {
         return Ok(e);
     }
     let env = saltenv(m, kwargs);
+    let source = crate::drift::Source::Sls {
+        saltenv: env.clone(),
+        mods: mods.clone(),
+    };
     let matches = vec![(env, mods)];
     let (high, errors) = render_matches(m, &matches);
     if !errors.is_empty() {
         set_retcode(m, EX_STATE_COMPILER_ERROR);
         return Ok(errors_value(errors));
     }
-    Ok(run_high(m, high, kwargs))
+    Ok(run_high(m, high, kwargs, Some(source)))
 }
 
 fn highstate(m: &Arc<Minion>, kwargs: &Map) -> Result<Value> {
@@ -613,7 +634,12 @@ fn highstate(m: &Arc<Minion>, kwargs: &Map) -> Result<Value> {
         set_retcode(m, EX_STATE_COMPILER_ERROR);
         return Ok(errors_value(errors));
     }
-    Ok(run_high(m, high, kwargs))
+    Ok(run_high(
+        m,
+        high,
+        kwargs,
+        Some(crate::drift::Source::Highstate),
+    ))
 }
 
 /// Salt's `check_result`: false when a state failed (unless its onfail handlers say
