@@ -102,10 +102,20 @@ fn minion_wrapper(fleet: &Fleet, name: &str, env: &[(String, String)], prefix: &
     for (k, v) in env {
         script.push_str(&format!("export {k}='{}'\n", v.replace('\'', "'\\''")));
     }
-    script.push_str(&format!(
-        "exec {prefix} '{}' \"$@\"\n",
-        harness::bin("salt-minion").display()
-    ));
+    // A private systemd has its own /tmp, /run and /var/tmp: a binary under one of them (a
+    // checkout in /tmp, as CI's) is linked into the fleet's root, which it shares.
+    let mut minion = harness::bin("salt-minion");
+    if ["/tmp/", "/run/", "/var/tmp/"].iter().any(|p| minion.starts_with(p)) {
+        let dest = fleet.path("bin/salt-minion");
+        if !dest.exists() {
+            std::fs::create_dir_all(fleet.path("bin")).expect("bin dir");
+            if std::fs::hard_link(&minion, &dest).is_err() {
+                std::fs::copy(&minion, &dest).expect("copy the binary");
+            }
+        }
+        minion = dest;
+    }
+    script.push_str(&format!("exec {prefix} '{}' \"$@\"\n", minion.display()));
     let path = fleet.path(&format!("bin/{name}"));
     fleet.write(&format!("bin/{name}"), &script);
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
