@@ -105,7 +105,10 @@ fn minion_wrapper(fleet: &Fleet, name: &str, env: &[(String, String)], prefix: &
     // A private systemd has its own /tmp, /run and /var/tmp: a binary under one of them (a
     // checkout in /tmp, as CI's) is linked into the fleet's root, which it shares.
     let mut minion = harness::bin("salt-minion");
-    if ["/tmp/", "/run/", "/var/tmp/"].iter().any(|p| minion.starts_with(p)) {
+    if ["/tmp/", "/run/", "/var/tmp/"]
+        .iter()
+        .any(|p| minion.starts_with(p))
+    {
         let dest = fleet.path("bin/salt-minion");
         if !dest.exists() {
             std::fs::create_dir_all(fleet.path("bin")).expect("bin dir");
