@@ -73,6 +73,7 @@ pub const KNOWN_MINION_KEYS: &[&str] = &[
     "drift_watch",
     "drift_debounce_ms",
     "drift_full_check_interval",
+    "drift_etcd_check_interval",
     "drift_retry_min",
     "drift_retry_max",
     "drift_beacon_events",

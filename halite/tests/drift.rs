@@ -615,3 +615,122 @@ fn drift_repairs_packages() {
     });
     fleet.step("done");
 }
+
+/// Debian's etcd (etcd-server).
+const ETCD: &str = "/usr/bin/etcd";
+
+/// A single-member etcd on 127.0.0.1, killed on drop.
+struct Etcd {
+    child: std::process::Child,
+    endpoint: String,
+}
+
+impl Drop for Etcd {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Etcd {
+    fn start(dir: &Path) -> Etcd {
+        let (client, peer) = harness::free_ports();
+        let endpoint = format!("http://127.0.0.1:{client}");
+        let peer_url = format!("http://127.0.0.1:{peer}");
+        let log = std::fs::File::create(dir.join("etcd.log")).expect("etcd.log");
+        let child = std::process::Command::new(ETCD)
+            .arg("--name=n1")
+            .arg(format!("--data-dir={}", dir.join("etcd-data").display()))
+            .arg(format!("--listen-client-urls={endpoint}"))
+            .arg(format!("--advertise-client-urls={endpoint}"))
+            .arg(format!("--listen-peer-urls={peer_url}"))
+            .arg(format!("--initial-advertise-peer-urls={peer_url}"))
+            .arg(format!("--initial-cluster=n1={peer_url}"))
+            .stdout(log.try_clone().expect("etcd.log"))
+            .stderr(log)
+            .spawn()
+            .expect("start etcd");
+        let etcd = Etcd { child, endpoint };
+        let deadline = Instant::now() + STARTUP;
+        while etcd.ctl(&["endpoint", "health"]).is_err() {
+            assert!(Instant::now() < deadline, "etcd did not come up");
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        etcd
+    }
+
+    /// `etcdctl <args>` against this etcd: its stdout, or why it failed.
+    fn ctl(&self, args: &[&str]) -> Result<String, String> {
+        let out = std::process::Command::new("etcdctl")
+            .env("ETCDCTL_API", "3")
+            .arg(format!("--endpoints={}", self.endpoint))
+            .args(args)
+            .output()
+            .map_err(|e| format!("etcdctl: {e}"))?;
+        if out.status.success() {
+            Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+        } else {
+            Err(String::from_utf8_lossy(&out.stderr).into_owned())
+        }
+    }
+}
+
+/// etcd membership has no local file: `etcd.member_absent` is checked every
+/// `drift_etcd_check_interval` seconds. A member added behind the state's back (a learner,
+/// so the one-member cluster keeps its quorum) is removed again by the re-run state, and
+/// the drift event carries the state return with `trigger.via: poll`.
+#[test]
+fn drift_keeps_etcd_membership() {
+    if !Path::new(ETCD).exists() {
+        eprintln!("SKIPPED: {ETCD} is missing (apt-get install etcd-server)");
+        return;
+    }
+    let (mut fleet, work) = start("drift_watch: true\ndrift_etcd_check_interval: 1\n");
+    let etcd = Etcd::start(&work);
+    let ghost = "http://127.0.0.2:2380";
+    fleet.write(
+        "srv/salt/etcd_member.sls",
+        &format!(
+            "ghost:\n  etcd.member_absent:\n    - endpoints: [{}]\n    - peer_url: {ghost}\n    - config: {}/no-etcd.env\n",
+            etcd.endpoint,
+            work.display()
+        ),
+    );
+    let seen = listen(&fleet);
+    fleet.step("state.apply etcd_member: the ghost member is absent");
+    apply_sls(&fleet, "etcd_member", 1);
+
+    fleet.step("drift: etcdctl member add ghost --learner");
+    let before = drift_events(&seen).len();
+    let added = etcd.ctl(&[
+        "member",
+        "add",
+        "ghost",
+        "--learner",
+        &format!("--peer-urls={ghost}"),
+    ]);
+    fleet.check(added.is_ok(), || format!("etcdctl member add: {added:?}"));
+    let tag = "etcd_|-ghost_|-ghost_|-member_absent";
+    wait_repair(
+        &mut fleet,
+        &seen,
+        before,
+        tag,
+        "the ghost member removed again",
+        || match etcd.ctl(&["member", "list"]) {
+            Ok(list) if !list.contains(ghost) => Ok(()),
+            other => Err(format!("member list: {other:?}")),
+        },
+    );
+    let events = drift_events(&seen);
+    let via = events[before..]
+        .iter()
+        .filter_map(|e| e.get("trigger")?.get("via"))
+        .map(Value::py_str)
+        .collect::<Vec<_>>();
+    fleet.check(via.iter().any(|v| v == "poll"), || {
+        format!("the repair's trigger is not the poll: {events:?}")
+    });
+    fleet.check_daemons();
+    fleet.step("done");
+}

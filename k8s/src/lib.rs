@@ -11,6 +11,7 @@ pub mod node;
 pub mod runtime;
 pub mod static_pod;
 pub mod topology;
+pub mod watch;
 
 use halite_core::{Functions, Map, Result, Value};
 use halite_states::modules::Registry;

@@ -47,17 +47,17 @@ fn fail(name: &str, comment: impl Into<String>) -> Result<Map> {
 }
 
 /// A non-empty string argument.
-fn text_arg(c: &StateCall, key: &str) -> Option<String> {
-    match c.arg(key) {
+fn text_arg(low: &Map, key: &str) -> Option<String> {
+    match low.get(key) {
         None | Some(Value::Null) => None,
         Some(v) => Some(v.py_str()).filter(|s| !s.trim().is_empty()),
     }
 }
 
 /// A port argument (an int, or a string of one) with a default.
-fn port_arg(c: &StateCall, fun: &str, key: &str, default: u16) -> std::result::Result<u16, String> {
+fn port_arg(low: &Map, fun: &str, key: &str, default: u16) -> std::result::Result<u16, String> {
     let bad = |v: &Value| format!("{fun}: '{key}' must be a port number, not {}", v.py_repr());
-    match c.arg(key) {
+    match low.get(key) {
         None | Some(Value::Null) => Ok(default),
         Some(v @ Value::Int(i)) => u16::try_from(*i)
             .ok()
@@ -75,7 +75,7 @@ fn port_arg(c: &StateCall, fun: &str, key: &str, default: u16) -> std::result::R
 
 /// A number of seconds (int, float or numeric string, 0 to a day) with a default.
 fn seconds_arg(
-    c: &StateCall,
+    low: &Map,
     fun: &str,
     key: &str,
     default: f64,
@@ -86,7 +86,7 @@ fn seconds_arg(
             v.py_repr()
         )
     };
-    let secs = match c.arg(key) {
+    let secs = match low.get(key) {
         None | Some(Value::Null) => default,
         Some(Value::Int(i)) => *i as f64,
         Some(Value::Float(f)) => *f,
@@ -96,14 +96,14 @@ fn seconds_arg(
     if secs.is_finite() && (0.0..=MAX_SECONDS).contains(&secs) {
         Ok(Duration::from_secs_f64(secs))
     } else {
-        Err(bad(c.arg(key).unwrap_or(&Value::Null)))
+        Err(bad(low.get(key).unwrap_or(&Value::Null)))
     }
 }
 
 /// A count argument (a non-negative int, or a string of one).
-fn count_arg(c: &StateCall, fun: &str, key: &str) -> std::result::Result<Option<u64>, String> {
+fn count_arg(low: &Map, fun: &str, key: &str) -> std::result::Result<Option<u64>, String> {
     let bad = |v: &Value| format!("{fun}: '{key}' must be a whole number, not {}", v.py_repr());
-    match c.arg(key) {
+    match low.get(key) {
         None | Some(Value::Null) => Ok(None),
         Some(v @ Value::Int(i)) => u64::try_from(*i).map(Some).map_err(|_| bad(v)),
         Some(v @ Value::Str(s)) => s.trim().parse::<u64>().map(Some).map_err(|_| bad(v)),
@@ -155,8 +155,8 @@ async fn pause(interval: Duration, deadline: Instant) {
 /// The keys `etcd.configured` owns, with their wanted values.
 fn configured_updates(c: &StateCall) -> std::result::Result<Vec<(&'static str, String)>, String> {
     const FUN: &str = "etcd.configured";
-    let ip = text_arg(c, "ip").ok_or_else(|| format!("{FUN}: 'ip' is required"))?;
-    let member_name = text_arg(c, "member_name")
+    let ip = text_arg(c.low, "ip").ok_or_else(|| format!("{FUN}: 'ip' is required"))?;
+    let member_name = text_arg(c.low, "member_name")
         .or_else(|| {
             c.opts
                 .get("id")
@@ -164,10 +164,10 @@ fn configured_updates(c: &StateCall) -> std::result::Result<Vec<(&'static str, S
                 .filter(|s| !s.is_empty())
         })
         .ok_or_else(|| format!("{FUN}: 'member_name' is required (the minion has no id)"))?;
-    let client_port = port_arg(c, FUN, "client_port", DEFAULT_CLIENT_PORT)?;
-    let peer_port = port_arg(c, FUN, "peer_port", DEFAULT_PEER_PORT)?;
-    let data_dir = text_arg(c, "data_dir").unwrap_or_else(|| DEFAULT_DATA_DIR.into());
-    let token = text_arg(c, "cluster_token").unwrap_or_else(|| DEFAULT_TOKEN.into());
+    let client_port = port_arg(c.low, FUN, "client_port", DEFAULT_CLIENT_PORT)?;
+    let peer_port = port_arg(c.low, FUN, "peer_port", DEFAULT_PEER_PORT)?;
+    let data_dir = text_arg(c.low, "data_dir").unwrap_or_else(|| DEFAULT_DATA_DIR.into());
+    let token = text_arg(c.low, "cluster_token").unwrap_or_else(|| DEFAULT_TOKEN.into());
     let client_url = url(&ip, client_port);
     let mut listen_client = client_url.clone();
     if c.flag("listen_localhost", true) && !is_loopback(&ip) {
@@ -238,14 +238,14 @@ struct JoinArgs {
     client_port: Option<u16>,
 }
 
-fn join_args(c: &StateCall) -> std::result::Result<JoinArgs, String> {
+fn join_args(low: &Map) -> std::result::Result<JoinArgs, String> {
     const FUN: &str = "etcd.member_present";
-    let peer_url = match (text_arg(c, "peer_url"), text_arg(c, "ip")) {
+    let peer_url = match (text_arg(low, "peer_url"), text_arg(low, "ip")) {
         (Some(u), _) => u,
-        (None, Some(ip)) => url(&ip, port_arg(c, FUN, "peer_port", DEFAULT_PEER_PORT)?),
+        (None, Some(ip)) => url(&ip, port_arg(low, FUN, "peer_port", DEFAULT_PEER_PORT)?),
         (None, None) => return Err(format!("{FUN}: 'peer_url' or 'ip' is required")),
     };
-    let names = match c.arg("peer_names") {
+    let names = match low.get("peer_names") {
         None | Some(Value::Null) => Map::default(),
         Some(Value::Map(m)) => m.clone(),
         Some(v) => {
@@ -255,17 +255,17 @@ fn join_args(c: &StateCall) -> std::result::Result<JoinArgs, String> {
             ))
         }
     };
-    let client_port = match c.arg("client_port") {
+    let client_port = match low.get("client_port") {
         None | Some(Value::Null) => None,
-        Some(_) => Some(port_arg(c, FUN, "client_port", DEFAULT_CLIENT_PORT)?),
+        Some(_) => Some(port_arg(low, FUN, "client_port", DEFAULT_CLIENT_PORT)?),
     };
     Ok(JoinArgs {
         peer_url,
-        endpoints: str_list(c.arg("endpoints")),
-        config: text_arg(c, "config").unwrap_or_else(|| DEFAULT_CONFIG.into()),
-        bootstrap: c.flag("bootstrap", false),
-        wait: seconds_arg(c, FUN, "wait", 120.0)?,
-        interval: seconds_arg(c, FUN, "interval", 2.0)?,
+        endpoints: str_list(low.get("endpoints")),
+        config: text_arg(low, "config").unwrap_or_else(|| DEFAULT_CONFIG.into()),
+        bootstrap: low.get("bootstrap").is_some_and(Value::is_truthy),
+        wait: seconds_arg(low, FUN, "wait", 120.0)?,
+        interval: seconds_arg(low, FUN, "interval", 2.0)?,
         names,
         client_port,
     })
@@ -306,16 +306,13 @@ fn data_dir_of(env: &EnvFile) -> String {
 
 /// The local client endpoint: the `client_port` argument, else the port of the first
 /// `ETCD_LISTEN_CLIENT_URLS` entry, else 2379.
-fn local_endpoint(a: &JoinArgs, env: &EnvFile) -> String {
+fn local_endpoint(client_port: Option<u16>, env: &EnvFile) -> String {
     let from_env = || {
         let urls = env.get("ETCD_LISTEN_CLIENT_URLS")?;
         let first = urls.split(',').next()?.trim().to_string();
         client::host_port(&first).ok().map(|(_, p)| p)
     };
-    let port = a
-        .client_port
-        .or_else(from_env)
-        .unwrap_or(DEFAULT_CLIENT_PORT);
+    let port = client_port.or_else(from_env).unwrap_or(DEFAULT_CLIENT_PORT);
     url("127.0.0.1", port)
 }
 
@@ -325,7 +322,7 @@ fn local_endpoint(a: &JoinArgs, env: &EnvFile) -> String {
 /// to bootstrap a new one when allowed and nobody answers.
 fn member_present(c: &StateCall) -> Result<Map> {
     let name = c.name();
-    let a = match join_args(c) {
+    let a = match join_args(c.low) {
         Ok(a) => a,
         Err(why) => return fail(&name, why),
     };
@@ -343,7 +340,7 @@ fn member_present(c: &StateCall) -> Result<Map> {
 /// The member already has data: confirm its membership through any member that answers.
 fn existing_member(name: &str, a: &JoinArgs, env: &EnvFile, data_dir: &str) -> Result<Map> {
     let mut candidates = a.endpoints.clone();
-    let local = local_endpoint(a, env);
+    let local = local_endpoint(a.client_port, env);
     if !candidates.iter().any(|e| client::same_url(e, &local)) {
         candidates.push(local);
     }
@@ -646,6 +643,107 @@ fn changes_without_file(mut changes: Map, path: &str) -> Map {
     changes
 }
 
+// ------------------------------------------------------------------ drift watch
+
+/// The etcd membership an `etcd.member_present` / `etcd.member_absent` chunk keeps, as the
+/// minion's drift watch (a Halite extension) checks it periodically: the members that are
+/// this chunk's member, asked of the endpoints the state itself would ask.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Membership {
+    /// The state's `name` (the member name).
+    pub name: String,
+    /// The member's peer URL (`member_absent` may have none: then the name decides).
+    peer_url: Option<String>,
+    /// The endpoints given to the state.
+    endpoints: Vec<String>,
+    /// `member_present`: the local endpoint from the environment file is asked too.
+    config: Option<String>,
+    /// `member_present`'s `client_port`.
+    client_port: Option<u16>,
+}
+
+impl Membership {
+    /// The membership a chunk of `fun` keeps; `None` for other functions or bad arguments
+    /// (the state itself reports those).
+    pub fn from_low(fun: &str, low: &Map) -> Option<Membership> {
+        let name = low.get("name").map(Value::py_str)?;
+        match fun {
+            "etcd.member_present" => {
+                let a = join_args(low).ok()?;
+                Some(Membership {
+                    name,
+                    peer_url: Some(a.peer_url),
+                    endpoints: a.endpoints,
+                    config: Some(a.config),
+                    client_port: a.client_port,
+                })
+            }
+            "etcd.member_absent" => {
+                let a = leave_args(low).ok()?;
+                Some(Membership {
+                    name,
+                    peer_url: a.peer_url,
+                    endpoints: a.endpoints,
+                    config: None,
+                    client_port: None,
+                })
+            }
+            _ => None,
+        }
+    }
+
+    /// The endpoints to ask: the state's, and for `member_present` the local member's.
+    fn candidates(&self) -> Vec<String> {
+        let mut candidates = self.endpoints.clone();
+        if let Some(config) = &self.config {
+            let env = EnvFile::read(Path::new(config))
+                .ok()
+                .flatten()
+                .unwrap_or_default();
+            let local = local_endpoint(self.client_port, &env);
+            if !candidates.iter().any(|e| client::same_url(e, &local)) {
+                candidates.push(local);
+            }
+        }
+        candidates
+    }
+
+    /// This chunk's member as the cluster lists it now (`id name started|unstarted`, one
+    /// line per matching member, `absent` for none); an error when no endpoint answers.
+    pub fn probe(&self) -> std::result::Result<String, String> {
+        let members = match block_on(client::first_members(&self.candidates())) {
+            Ok(Ok((_, members))) => members,
+            Ok(Err(errors)) => {
+                return Err(format!(
+                    "no etcd member answered ({})",
+                    client::join_errors(&errors)
+                ))
+            }
+            Err(e) => return Err(e.to_string()),
+        };
+        let lines: Vec<String> = members
+            .iter()
+            .filter(|m| {
+                self.peer_url.as_deref().is_some_and(|u| m.has_peer_url(u))
+                    || (self.config.is_none() && m.is_started() && m.name == self.name)
+            })
+            .map(|m| {
+                let started = if m.is_started() {
+                    "started"
+                } else {
+                    "unstarted"
+                };
+                format!("{} {} {started}", m.hex_id(), m.name)
+            })
+            .collect();
+        Ok(if lines.is_empty() {
+            "absent".into()
+        } else {
+            lines.join("\n")
+        })
+    }
+}
+
 // ------------------------------------------------------------------ etcd.member_absent
 
 /// What `member_absent` does to the local service.
@@ -657,7 +755,7 @@ enum ServiceStep {
 }
 
 fn service_step(c: &StateCall) -> ServiceStep {
-    match text_arg(c, "service") {
+    match text_arg(c.low, "service") {
         None if c.arg("service").is_some() => ServiceStep::Skip("no service given".into()),
         svc => {
             let svc = svc.unwrap_or_else(|| "etcd".into());
@@ -763,18 +861,18 @@ struct LeaveArgs {
     interval: Duration,
 }
 
-fn leave_args(c: &StateCall) -> std::result::Result<LeaveArgs, String> {
+fn leave_args(low: &Map) -> std::result::Result<LeaveArgs, String> {
     const FUN: &str = "etcd.member_absent";
-    let mut endpoints = str_list(c.arg("endpoints"));
+    let mut endpoints = str_list(low.get("endpoints"));
     if endpoints.is_empty() {
         endpoints.push(DEFAULT_ENDPOINT.into());
     }
     Ok(LeaveArgs {
         endpoints,
-        config: text_arg(c, "config").unwrap_or_else(|| DEFAULT_CONFIG.into()),
-        peer_url: text_arg(c, "peer_url"),
-        wait: seconds_arg(c, FUN, "wait", 60.0)?,
-        interval: seconds_arg(c, FUN, "interval", 2.0)?,
+        config: text_arg(low, "config").unwrap_or_else(|| DEFAULT_CONFIG.into()),
+        peer_url: text_arg(low, "peer_url"),
+        wait: seconds_arg(low, FUN, "wait", 60.0)?,
+        interval: seconds_arg(low, FUN, "interval", 2.0)?,
     })
 }
 
@@ -784,7 +882,7 @@ fn leave_args(c: &StateCall) -> std::result::Result<LeaveArgs, String> {
 /// local service is stopped and disabled and the data dir moved aside (nothing deleted).
 fn member_absent(c: &StateCall) -> Result<Map> {
     let name = c.name();
-    let a = match leave_args(c) {
+    let a = match leave_args(c.low) {
         Ok(a) => a,
         Err(why) => return fail(&name, why),
     };
@@ -985,9 +1083,9 @@ fn healthy(c: &StateCall) -> Result<Map> {
     if endpoints.is_empty() {
         endpoints.push(DEFAULT_ENDPOINT.into());
     }
-    let args = count_arg(c, FUN, "retries").and_then(|r| {
-        let interval = seconds_arg(c, FUN, "interval", 2.0)?;
-        let expected = count_arg(c, FUN, "members")?;
+    let args = count_arg(c.low, FUN, "retries").and_then(|r| {
+        let interval = seconds_arg(c.low, FUN, "interval", 2.0)?;
+        let expected = count_arg(c.low, FUN, "members")?;
         Ok((r.unwrap_or(30).max(1), interval, expected))
     });
     let (retries, interval, expected) = match args {

@@ -15,6 +15,8 @@ pub enum Via {
     Watch,
     /// The periodic full check (or an inotify queue overflow, or a reconnect).
     FullCheck,
+    /// The periodic check of what has nothing to watch (etcd memberships).
+    Poll,
     /// `drift.resume`.
     Resume,
     /// A retry after a failed repair.
@@ -29,6 +31,7 @@ impl Via {
         match self {
             Via::Watch => "watch",
             Via::FullCheck => "full_check",
+            Via::Poll => "poll",
             Via::Resume => "resume",
             Via::Retry => "retry",
             Via::Again => "again",

@@ -50,6 +50,8 @@ pub(crate) struct Engine {
     /// The tags whose retry is due in this round: re-run even if their resources match.
     forcing: HashSet<String>,
     next_full: Option<Instant>,
+    /// When the polled resources (etcd memberships) are checked next.
+    next_poll: Option<Instant>,
     last_full: Value,
     last_repair: Value,
 }
@@ -93,6 +95,7 @@ impl Engine {
             retries: HashMap::new(),
             forcing: HashSet::new(),
             next_full: None,
+            next_poll: None,
             last_full: Value::Null,
             last_repair: Value::Null,
         }
@@ -125,10 +128,16 @@ impl Engine {
             .min();
         let held = (!self.held.is_empty() && !self.drift.is_paused())
             .then(|| now + self.drift.cfg.debounce);
-        [self.debounce.next_due(), retry, self.next_full, held]
-            .into_iter()
-            .flatten()
-            .min()
+        [
+            self.debounce.next_due(),
+            retry,
+            self.next_full,
+            self.next_poll,
+            held,
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 
     fn handle(&mut self, msg: Msg) {
@@ -181,7 +190,7 @@ impl Engine {
                 let all: Vec<Resource> = self
                     .by_resource
                     .keys()
-                    .filter(|r| !matches!(r, Resource::Unit(_)))
+                    .filter(|r| r.inotify())
                     .cloned()
                     .collect();
                 for res in all {
@@ -218,11 +227,21 @@ impl Engine {
         if self.next_full.is_none() {
             self.next_full = self.drift.cfg.full_check.map(|d| Instant::now() + d);
         }
-        let [f, s, p] = self.counts();
+        let polled = self
+            .by_resource
+            .keys()
+            .any(|r| matches!(r, Resource::Etcd(_)));
+        self.next_poll = match (polled, self.next_poll) {
+            (false, _) => None,
+            (true, Some(t)) => Some(t),
+            (true, None) => self.drift.cfg.etcd_check.map(|d| Instant::now() + d),
+        };
+        let [f, s, p, e] = self.counts();
         tracing::info!(
             files = f,
             services = s,
             packages = p,
+            etcd_members = e,
             source = ?applied.source,
             "drift: watching the applied states"
         );
@@ -256,7 +275,7 @@ impl Engine {
         let wanted: Vec<Resource> = self
             .by_resource
             .keys()
-            .filter(|r| !matches!(r, Resource::Unit(_)))
+            .filter(|r| r.inotify())
             .cloned()
             .collect();
         if self.files.is_none() && !wanted.is_empty() {
@@ -286,13 +305,14 @@ impl Engine {
         }
     }
 
-    fn counts(&self) -> [usize; 3] {
-        let mut c = [0; 3];
+    fn counts(&self) -> [usize; 4] {
+        let mut c = [0; 4];
         for res in self.by_resource.keys() {
             c[match res {
                 Resource::Path(_) => 0,
                 Resource::Unit(_) => 1,
                 Resource::Package(_) => 2,
+                Resource::Etcd(_) => 3,
             }] += 1;
         }
         c
@@ -318,6 +338,16 @@ impl Engine {
         }
         for (res, p) in self.due_retries(now) {
             add(&mut due, res, p);
+        }
+        if self.next_poll.is_some_and(|t| t <= now) {
+            self.next_poll = self.drift.cfg.etcd_check.map(|d| now + d);
+            for res in self
+                .by_resource
+                .keys()
+                .filter(|r| matches!(r, Resource::Etcd(_)))
+            {
+                add(&mut due, res.clone(), Pending::immediate(now, Via::Poll));
+            }
         }
         if self.next_full.is_some_and(|t| t <= now) {
             self.next_full = self.drift.cfg.full_check.map(|d| now + d);
@@ -562,7 +592,7 @@ fn place(files: &mut FileWatcher, res: &Resource) {
     let target = match res {
         Resource::Path(p) => p.clone(),
         Resource::Package(_) => packages::status_file(),
-        Resource::Unit(_) => return,
+        Resource::Unit(_) | Resource::Etcd(_) => return,
     };
     if let Err(e) = files.place(res, &target) {
         tracing::warn!("drift: {e}");

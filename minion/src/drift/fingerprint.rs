@@ -3,6 +3,7 @@
 //! fingerprint differs from the one taken right after the apply.
 
 use halite_core::Value;
+use halite_k8s::etcd::states::Membership;
 use halite_states::chunk::Chunk;
 use sha2::{Digest, Sha256};
 use std::io::Read;
@@ -18,6 +19,8 @@ pub enum Resource {
     Unit(String),
     /// A Debian package, by the name dpkg's status database gives it.
     Package(String),
+    /// An etcd member (`etcd.member_present` / `member_absent`), polled.
+    Etcd(Membership),
 }
 
 impl Resource {
@@ -27,15 +30,22 @@ impl Resource {
             Resource::Path(_) => "file",
             Resource::Unit(_) => "service",
             Resource::Package(_) => "package",
+            Resource::Etcd(_) => "etcd_member",
         }
     }
 
-    /// The resource's name (the path, the unit, the package).
+    /// Is it watched through inotify (a path, or dpkg's status file for a package)?
+    pub fn inotify(&self) -> bool {
+        matches!(self, Resource::Path(_) | Resource::Package(_))
+    }
+
+    /// The resource's name (the path, the unit, the package, the etcd member).
     pub fn label(&self) -> String {
         match self {
             Resource::Path(p) => p.display().to_string(),
             Resource::Unit(u) => u.clone(),
             Resource::Package(p) => p.clone(),
+            Resource::Etcd(m) => m.name.clone(),
         }
     }
 }
@@ -110,6 +120,13 @@ fn package_names(chunk: &Chunk) -> Vec<String> {
 /// The resources a low chunk manages; empty when the engine cannot watch it.
 pub fn resources(chunk: &Chunk) -> Vec<Resource> {
     let full = full_name(chunk);
+    if let Some(m) = halite_k8s::watch::membership(&full, chunk) {
+        return vec![Resource::Etcd(m)];
+    }
+    let k8s_paths = halite_k8s::watch::managed_paths(&full, chunk);
+    if !k8s_paths.is_empty() {
+        return k8s_paths.into_iter().map(Resource::Path).collect();
+    }
     let name = chunk
         .get("name")
         .filter(|v| !v.is_null())
@@ -203,6 +220,8 @@ pub enum Fingerprint {
     },
     /// A package: its status entry, `None` when dpkg has none.
     Package(Option<PackageEntry>),
+    /// An etcd member as the cluster lists it (`Membership::probe`).
+    Etcd(String),
 }
 
 /// The SHA-256 of a file's content, read in blocks.
@@ -274,6 +293,7 @@ pub fn describe(fp: &Fingerprint) -> String {
         Fingerprint::Unit { active, file_state } => format!("{active}/{file_state}"),
         Fingerprint::Package(None) => "not in dpkg's database".into(),
         Fingerprint::Package(Some(e)) => format!("{} {}", e.status.join(" "), e.version),
+        Fingerprint::Etcd(members) => members.replace('\n', "; "),
     }
 }
 
@@ -327,6 +347,21 @@ mod tests {
             resources(&chunk("pkg", "removed", "nano")),
             vec![Resource::Package("nano".into())]
         );
+        // The Kubernetes node's states: the files they write, the etcd member they keep.
+        let kubelet = resources(&chunk(
+            "kubelet",
+            "configured",
+            "/var/lib/kubelet/config.yaml",
+        ));
+        assert_eq!(kubelet.len(), 3);
+        assert!(kubelet.iter().all(Resource::inotify));
+        assert_eq!(
+            resources(&chunk("etcd", "configured", "/etc/default/etcd")),
+            vec![Resource::Path("/etc/default/etcd".into())]
+        );
+        let member = resources(&chunk("etcd", "member_absent", "cp-3"));
+        assert!(matches!(&member[..], [Resource::Etcd(m)] if m.name == "cp-3"));
+        assert!(!member[0].inotify());
     }
 
     #[test]

@@ -46,6 +46,10 @@ pub struct DriftConfig {
     pub debounce: Duration,
     /// `drift_full_check_interval` (seconds; 0 turns it off): probe everything this often.
     pub full_check: Option<Duration>,
+    /// `drift_etcd_check_interval` (seconds; 0 leaves them to the full check): how often
+    /// the etcd memberships kept by `etcd.member_present` / `member_absent` are asked of
+    /// the cluster (etcd has no local file to watch for them).
+    pub etcd_check: Option<Duration>,
     /// `drift_retry_min` (seconds): the first retry after a failed repair.
     pub retry_min: Duration,
     /// `drift_retry_max` (seconds): the longest wait between retries.
@@ -59,6 +63,7 @@ impl Default for DriftConfig {
         DriftConfig {
             debounce: Duration::from_millis(200),
             full_check: Some(Duration::from_secs(3600)),
+            etcd_check: Some(Duration::from_secs(60)),
             retry_min: Duration::from_secs(1),
             retry_max: Duration::from_secs(300),
             beacon_events: true,
@@ -91,6 +96,11 @@ impl DriftConfig {
                 Some(0.0) => None,
                 Some(s) => Some(secs(s)),
                 None => d.full_check,
+            },
+            etcd_check: match seconds(opts, "drift_etcd_check_interval") {
+                Some(0.0) => None,
+                Some(s) => Some(secs(s)),
+                None => d.etcd_check,
             },
             retry_min,
             retry_max: seconds(opts, "drift_retry_max")
@@ -269,7 +279,7 @@ pub(crate) enum Msg {
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Status {
     /// Watched resources by kind: files, services, packages.
-    pub watched: [usize; 3],
+    pub watched: [usize; 4],
     /// Resources waiting for their debounce window, a job, or `drift.resume`.
     pub pending: usize,
     /// `{state, attempt, next_retry}` of the failing repairs.
@@ -424,7 +434,10 @@ impl Drift {
             .unwrap_or_else(|p| p.into_inner())
             .clone();
         let mut watched = Map::default();
-        for (k, n) in ["files", "services", "packages"].iter().zip(s.watched) {
+        for (k, n) in ["files", "services", "packages", "etcd_members"]
+            .iter()
+            .zip(s.watched)
+        {
             watched.insert((*k).into(), Value::Int(n as i64));
         }
         let mut out = Map::default();

@@ -41,6 +41,7 @@ pub fn probe(res: &Resource, db: &mut StatusDb) -> Result<Probed, String> {
             (fp, !moving)
         }
         Resource::Package(name) => (db.probe(name)?, true),
+        Resource::Etcd(m) => (Fingerprint::Etcd(m.probe()?), true),
     };
     Ok(Probed {
         fingerprint,
