@@ -379,6 +379,33 @@ fn drift_repairs_files() {
         }
     });
 
+    fleet.step("salt-run drift.report: the repairs with what triggered them");
+    let out = fleet.run("salt-run", &["drift.report", "--out=json"]);
+    let report = out.json_object().unwrap_or_else(|e| fleet.fail(&e));
+    let repairs = report
+        .get("m1")
+        .and_then(serde_json::Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    fleet.check(
+        repairs.len() >= 4
+            && repairs.iter().all(|r| {
+                r["state"]
+                    == serde_json::json!("file_|-app_conf_|-{w}/app.conf_|-managed"
+                        .replace("{w}", &work.display().to_string()))
+                    && r["trigger"]["kind"] == serde_json::json!("file")
+            }),
+        || format!("drift.report\n{out}"),
+    );
+    fleet.step("salt-run jobs.lookup_jid <bare jid> of a repair");
+    let jid = repairs[0]["jid"].as_str().unwrap_or_default().to_string();
+    let out = fleet.run("salt-run", &["jobs.lookup_jid", &jid, "--out=json"]);
+    fleet.check(
+        out.json_object()
+            .is_ok_and(|m| m.get("m1").is_some_and(serde_json::Value::is_object)),
+        || format!("jobs.lookup_jid {jid}\n{out}"),
+    );
+
     fleet.step("drift.status");
     let out = fleet.salt(&["m1", "drift.status", "--out=json", "--static"]);
     let status = out.json_object().unwrap_or_else(|e| fleet.fail(&e));

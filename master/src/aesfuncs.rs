@@ -47,23 +47,28 @@ fn ret(m: &Master, id: &str, load: &Map) -> Value {
         return Value::Null;
     };
     let jid = if jid == "req" {
-        // A job the minion started itself (schedule, startup states): allocate a jid and
-        // store a load for it, as Salt's `store_job` does, so `jobs.*` list it.
+        // A job the minion started itself (schedule, startup states, drift repairs):
+        // allocate a jid and store the whole load as the job's, as Salt's `store_job`
+        // does (with `arg`, `tgt`, `tgt_type` and the new `jid`), so `jobs.*` list it and
+        // keep what it carries (`metadata`).
         let jid = {
             let mut last = m.last_jid.lock().unwrap_or_else(|p| p.into_inner());
             halite_proto::jid::next_jid(&mut last)
         };
-        let job = map([
-            ("fun", load.get("fun").cloned().unwrap_or(Value::Null)),
-            (
-                "arg",
-                load.get("fun_args").cloned().unwrap_or(Value::List(vec![])),
-            ),
-            ("tgt", id.into()),
-            ("tgt_type", "glob".into()),
-            ("jid", jid.clone().into()),
-            ("user", "root".into()),
-        ]);
+        let mut job = load.clone();
+        for private in ["tok", "nonce"] {
+            job.shift_remove(private);
+        }
+        if !job.contains_key("arg") {
+            let arg = job
+                .get("fun_args")
+                .cloned()
+                .unwrap_or(Value::List(vec![]));
+            job.insert("arg".into(), arg);
+        }
+        job.insert("tgt_type".into(), "glob".into());
+        job.insert("tgt".into(), id.into());
+        job.insert("jid".into(), jid.clone().into());
         if let Err(e) = m.jobs.save_load(&jid, &job, &[id.to_string()]) {
             tracing::warn!(minion = id, jid, "storing the job: {e}");
         }

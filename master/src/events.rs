@@ -26,7 +26,8 @@ pub fn path(sock_dir: &Path) -> PathBuf {
     sock_dir.join("master_event_pub.ipc")
 }
 
-/// The `_stamp` Salt adds: UTC ISO 8601 with microseconds.
+/// The `_stamp` Salt adds: UTC ISO 8601 with microseconds and the `+00:00` offset
+/// (`datetime.now(timezone.utc).isoformat()`).
 pub fn stamp() -> String {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -38,7 +39,7 @@ pub fn stamp() -> String {
         libc::gmtime_r(&secs, &mut tm);
     }
     format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}",
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}+00:00",
         tm.tm_year + 1900,
         tm.tm_mon + 1,
         tm.tm_mday,

@@ -48,6 +48,15 @@ pub fn yamlify_arg(arg: &str) -> Value {
     let Some(parsed) = parsed else {
         return original;
     };
+    // An integer beyond 64 bits (a jid: 20 digits) is an exact int in Python; Halite's
+    // values have no big integers, so the digits stay as given rather than become a float.
+    let digits = t.strip_prefix(['-', '+']).unwrap_or(t);
+    if matches!(parsed, Value::Float(_))
+        && !digits.is_empty()
+        && digits.chars().all(|c| c.is_ascii_digit())
+    {
+        return original;
+    }
     match parsed {
         Value::Map(_) if !arg.starts_with('{') => original,
         Value::List(_) if !arg.starts_with('[') => original,
@@ -90,5 +99,18 @@ mod tests {
         assert_eq!(parse_kwarg("1a=b"), None);
         assert_eq!(parse_kwarg("pillar={'a': 1}"), Some(("pillar", "{'a': 1}")));
         assert_eq!(parse_kwarg("echo hi"), None);
+    }
+
+    #[test]
+    fn integers_beyond_64_bits_keep_their_digits() {
+        let jid = "20261124035438123456";
+        assert_eq!(yamlify_arg(jid), Value::Str(jid.into()));
+        assert_eq!(
+            yamlify_arg("-20261124035438123456"),
+            Value::Str("-20261124035438123456".into())
+        );
+        assert_eq!(yamlify_arg("42"), Value::Int(42));
+        assert!(matches!(yamlify_arg("1.5"), Value::Float(_)));
+        assert!(matches!(yamlify_arg("1.0e+30"), Value::Float(_)));
     }
 }
