@@ -74,8 +74,14 @@ cleanup() {
       echo "----- last 30 lines of $f -----" >&2; tail -n 30 "$f" >&2
     done
   fi
+  local p alive
   for p in "${PIDS[@]}"; do kill -TERM -- "-$p" 2>/dev/null || true; done
-  [ "${#PIDS[@]}" = 0 ] || sleep 1
+  for _ in $(seq 50); do   # up to 5 s to exit, then SIGKILL what is left of each group
+    alive=0
+    for p in "${PIDS[@]}"; do kill -0 -- "-$p" 2>/dev/null && alive=1; done
+    [ "$alive" = 0 ] && break
+    sleep 0.1
+  done
   for p in "${PIDS[@]}"; do kill -KILL -- "-$p" 2>/dev/null || true; done
   if [ -n "$SD_UP" ]; then "$RECIPES/systemd-ns.sh" down "$SD_UP" >/dev/null 2>&1 || true; fi
   rm -rf "$WORK"
@@ -87,7 +93,12 @@ trap 'exit 130' INT TERM
 free_port() { "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 # start NAME CMD...: run in its own process group, output to logs/NAME.log, remember the group.
-start() { local name="$1"; shift; setsid "$@" >>"$WORK/logs/$name.log" 2>&1 </dev/null & LAST_PID="$!"; PIDS+=("$LAST_PID"); }
+# (Disowned: no job notices when cleanup kills it; bash still reaps it.)
+start() {
+  local name="$1"; shift
+  setsid "$@" >>"$WORK/logs/$name.log" 2>&1 </dev/null &
+  LAST_PID="$!"; PIDS+=("$LAST_PID"); disown "$LAST_PID"
+}
 
 # stop_group PID: SIGTERM its group, up to 5 s to exit, SIGKILL what is left; forget it.
 stop_group() {
@@ -95,7 +106,6 @@ stop_group() {
   kill -TERM -- "-$p" 2>/dev/null || true
   for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
   kill -KILL -- "-$p" 2>/dev/null || true
-  wait "$p" 2>/dev/null || true
   for q in "${PIDS[@]}"; do [ "$q" = "$p" ] || keep+=("$q"); done
   PIDS=("${keep[@]+"${keep[@]}"}")
 }
@@ -435,11 +445,15 @@ def idle(pid, seconds, out):
                 pass
         return s
 
+    def machine():  # busy jiffies of the whole machine (a cross-check, printed only)
+        v = [int(x) for x in open("/proc/stat").readline().split()[1:]]
+        return sum(v) - v[3] - v[4]
+
     before = tree()
-    c0, w0 = total(before), time.monotonic()
+    c0, w0, m0 = total(before), time.monotonic(), machine()
     time.sleep(float(seconds))
     after = tree()
-    c1, w1 = total(after), time.monotonic()
+    c1, w1, m1 = total(after), time.monotonic(), machine()
     rss, n = 0, 0
     for p in after:
         try:
@@ -449,6 +463,9 @@ def idle(pid, seconds, out):
         except psutil.NoSuchProcess:
             pass
     tick = 1 / os.sysconf("SC_CLK_TCK")
+    print(f"  minion tree: {(c1 - c0) / (w1 - w0) * 100:.3f} % of one core, {rss:.1f} MB RSS "
+          f"({n} long-lived processes); whole machine meanwhile: "
+          f"{(m1 - m0) * tick / (w1 - w0) * 100:.1f} % of one core", file=sys.stderr)
     json.dump({"cpu_pct": max(c1 - c0, 0) / (w1 - w0) * 100, "resolution_pct": tick / (w1 - w0) * 100,
                "rss_mb": rss, "procs": n, "seconds": w1 - w0}, open(out, "w"))
 

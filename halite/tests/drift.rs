@@ -9,6 +9,8 @@
 //! * 1000 writes within about a second lead to a handful of repairs at most;
 //! * the repairs are in the master's job cache (`salt-run jobs.list_jobs`: `drift.repair`);
 //! * `drift.pause` stops repairs, `drift.resume` brings the file back;
+//! * a restarted minion watches the kept set again: a change made while it was down is
+//!   repaired at start, and later changes as before;
 //! * with `drift_watch` false (the default), nothing is watched: the deleted file stays
 //!   deleted, no drift event, and `drift.status` is not available, as in Salt.
 //!
@@ -435,6 +437,29 @@ fn drift_repairs_files() {
     fleet.wait_for("app.conf back after drift.resume", REPAIR, |_| {
         restored(&work)
     });
+
+    fleet.step("the minion restarts; app.conf given foreign content while it is down");
+    fleet.stop_minion("m1");
+    std::fs::write(&app, "changed while the minion was down\n").expect("write");
+    let before = drift_events(&seen).len();
+    fleet.start_minion("m1");
+    wait_repair(
+        &mut fleet,
+        &seen,
+        before,
+        &format!("file_|-app_conf_|-{}_|-managed", app.display()),
+        "app.conf repaired by the kept set's first full check",
+        || restored(&work),
+    );
+    one_repair(
+        &mut fleet,
+        &seen,
+        &work,
+        "delete, after the restart",
+        || {
+            std::fs::remove_file(&app).expect("rm");
+        },
+    );
     fleet.step("done");
 }
 

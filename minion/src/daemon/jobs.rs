@@ -338,10 +338,7 @@ fn call(d: &Arc<Daemon>, load: &Map) -> JobRet {
     } else {
         d.pillar.read().unwrap_or_else(|p| p.into_inner()).clone()
     };
-    let cachedir =
-        std::path::PathBuf::from(cfg.str("cachedir").unwrap_or("/var/cache/salt/minion"));
-    let files = Arc::new(RemoteFiles::new(d.chan.clone(), cachedir));
-    let minion = crate::Minion::with_sources(cfg, files, d.grains.clone(), pillar);
+    let minion = job_context(d, cfg, pillar);
     // The publication the function sees (`__pub_*`, and the minion context's job).
     let job: Map = load
         .iter()
@@ -468,4 +465,31 @@ pub fn startup_states(d: &Arc<Daemon>) {
         "top" => run_local(d, "state.top", vec![arg("top_file")]),
         other => tracing::warn!("startup_states: unknown value {other:?}"),
     }
+}
+
+/// A job's context: `cfg`, the master's files, the daemon's grains, `pillar`.
+fn job_context(
+    d: &Arc<Daemon>,
+    cfg: halite_core::config::MinionConfig,
+    pillar: Value,
+) -> Arc<crate::Minion> {
+    let cachedir =
+        std::path::PathBuf::from(cfg.str("cachedir").unwrap_or("/var/cache/salt/minion"));
+    let files = Arc::new(RemoteFiles::new(d.chan.clone(), cachedir));
+    crate::Minion::with_sources(cfg, files, d.grains.clone(), pillar)
+}
+
+/// The context a restored drift set re-runs its states in: as the state job that applied
+/// it (its saltenv), with the daemon's current pillar.
+pub fn drift_context(d: &Arc<Daemon>, source: &crate::drift::Source) -> Arc<crate::Minion> {
+    let mut cfg = d.cfg.clone();
+    if let crate::drift::Source::Sls { saltenv, .. } = source {
+        cfg.opts.insert("saltenv".into(), saltenv.clone().into());
+    }
+    let pillar = d.pillar.read().unwrap_or_else(|p| p.into_inner()).clone();
+    let minion = job_context(d, cfg, pillar);
+    if let Some(drift) = &d.drift {
+        minion.set_drift(drift.clone());
+    }
+    minion
 }

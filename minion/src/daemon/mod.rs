@@ -368,6 +368,10 @@ pub fn run(cfg: MinionConfig) -> Result<(), String> {
     if let Err(e) = d.refresh_pillar() {
         tracing::warn!("could not fetch the pillar: {e}");
     }
+    match &d.drift {
+        Some(drift) => drift.restore(|source| jobs::drift_context(&d, source)),
+        None => crate::drift::forget_kept(&d.cfg),
+    }
     // Salt's order: the legacy `minion_start`, then the namespaced event.
     let started = format!("Minion {id} started at {}", jobs::asctime());
     d.fire_master("minion_start", Value::Str(started.clone()));

@@ -6,6 +6,7 @@ use super::debounce::{Debouncer, Pending, Via};
 use super::files::{FileWatcher, FsEvent};
 use super::fingerprint::{describe, Resource};
 use super::packages::{self, StatusDb};
+use super::persist::{self, Saved};
 use super::repair::{self, Drifted, Repaired, RetryState};
 use super::units::{self, UnitEvent};
 use super::{local_iso, Applied, Drift, Msg, Sink, Source, Status, Watch};
@@ -25,6 +26,8 @@ const IDLE: Duration = Duration::from_secs(3600);
 /// The chunks one state run applied, in its context.
 struct Group {
     minion: Arc<Minion>,
+    source: Source,
+    high: Map,
     plan: Plan,
     running: Running,
     watches: Vec<Watch>,
@@ -205,6 +208,8 @@ impl Engine {
     fn install(&mut self, minion: Arc<Minion>, applied: Applied) {
         let group = Group {
             minion,
+            source: applied.source.clone(),
+            high: applied.high,
             plan: applied.plan,
             running: applied.running,
             watches: applied.watches,
@@ -224,6 +229,7 @@ impl Engine {
         }
         self.reindex();
         self.sync_watches();
+        self.persist();
         if self.next_full.is_none() {
             self.next_full = self.drift.cfg.full_check.map(|d| Instant::now() + d);
         }
@@ -499,6 +505,9 @@ impl Engine {
         let duration = started.elapsed();
         let (success, changed) = repair::outcome(&ret);
         self.refingerprint(g, &ret);
+        if !changed.is_empty() {
+            self.persist();
+        }
         let done = Instant::now();
         if success && changed.is_empty() {
             tracing::debug!(states = ?roots, "drift: re-ran with no changes: nothing to repair");
@@ -535,6 +544,36 @@ impl Engine {
             };
             r.log();
             tracing::warn!("drift: the master is not keeping up; this repair is not reported");
+        }
+    }
+
+    /// Keep the watched set on disk for a restarted minion ([`persist`]); a failure is
+    /// logged (the set in memory is unchanged).
+    fn persist(&self) {
+        let Some(path) = &self.drift.kept else {
+            return;
+        };
+        let set: Vec<Saved> = self
+            .groups
+            .iter()
+            .map(|g| Saved {
+                source: g.source.clone(),
+                high: g.high.clone(),
+                running: g.running.clone(),
+                fingerprints: g
+                    .watches
+                    .iter()
+                    .map(|w| {
+                        (
+                            w.tag.clone(),
+                            w.resources.iter().map(|(_, fp)| fp.clone()).collect(),
+                        )
+                    })
+                    .collect(),
+            })
+            .collect();
+        if let Err(e) = persist::save(path, &set) {
+            tracing::warn!("drift: the watched set is not kept for a restart: {e}");
         }
     }
 

@@ -25,6 +25,7 @@ mod engine;
 pub mod files;
 pub mod fingerprint;
 pub mod packages;
+pub mod persist;
 pub mod repair;
 pub mod units;
 
@@ -143,6 +144,9 @@ pub struct Watch {
 pub struct Applied {
     /// The state run it comes from.
     pub source: Source,
+    /// Its high data before compilation (kept on disk: a restarted minion compiles it
+    /// again, see [`persist`]).
+    pub high: Map,
     /// The compiled plan (before the runner's own changes to its copy).
     pub plan: Plan,
     /// The running dict of the apply.
@@ -205,17 +209,64 @@ pub fn watches(plan: &Plan, running: &Running) -> Vec<Watch> {
 /// Record what a state run applied, in the run's context, for the daemon to hand to the
 /// engine once the job ends. Does nothing unless the context has a drift engine (the
 /// daemon with `drift_watch: true`) and the run was not a test run.
-pub fn record(m: &Minion, source: Source, plan: Plan, running: &Running, test: bool) {
+pub fn record(m: &Minion, source: Source, high: Map, plan: Plan, running: &Running, test: bool) {
     if test || m.drift().is_none() || !m.cfg.flag("drift_watch") {
         return;
     }
     let watches = watches(&plan, running);
     m.record_applied(Applied {
         source,
+        high,
         plan,
         running: running.clone(),
         watches,
     });
+}
+
+/// With `drift_watch` off, a watched set kept by an earlier run with it on is stale (state
+/// runs since were not recorded): remove it, so turning the watch on again starts from the
+/// next state run, never from an old one.
+pub fn forget_kept(cfg: &MinionConfig) {
+    let Some(cachedir) = cfg.str("cachedir").filter(|c| !c.is_empty()) else {
+        return;
+    };
+    let path = persist::path(std::path::Path::new(cachedir));
+    match std::fs::remove_file(&path) {
+        Ok(()) => tracing::info!("drift: drift_watch is off; removed {}", path.display()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => tracing::warn!("drift: cannot remove {}: {e}", path.display()),
+    }
+}
+
+/// The watches of a kept state run: each kept tag found in `plan`, its resources with the
+/// fingerprints they had (a tag whose resources no longer line up is left out).
+fn kept_watches(plan: &Plan, kept: &[(String, Vec<Fingerprint>)]) -> Vec<Watch> {
+    let by_tag: std::collections::HashMap<&str, usize> = plan
+        .order
+        .iter()
+        .map(|&idx| (plan.graph.tag(idx), idx))
+        .collect();
+    let mut out = Vec::new();
+    for (tag, fps) in kept {
+        let Some(&idx) = by_tag.get(tag.as_str()) else {
+            tracing::warn!(state = %tag, "drift: a kept state is not in its plan any more");
+            continue;
+        };
+        let Some(chunk) = plan.chunks.get(idx) else {
+            continue;
+        };
+        let resources = fingerprint::resources(chunk);
+        if resources.len() != fps.len() {
+            tracing::warn!(state = %tag, "drift: a kept state manages other resources now");
+            continue;
+        }
+        out.push(Watch {
+            idx,
+            tag: tag.clone(),
+            resources: resources.into_iter().zip(fps.iter().cloned()).collect(),
+        });
+    }
+    out
 }
 
 /// Where the engine's reports go (the daemon's channel to the master).
@@ -293,6 +344,8 @@ pub(crate) struct Status {
 /// The drift engine's handle, shared by the daemon, its jobs and the engine thread.
 pub struct Drift {
     cfg: DriftConfig,
+    /// Where the watched set is kept for a restart (`<cachedir>/drift/watched.p`).
+    kept: Option<std::path::PathBuf>,
     tx: Mutex<Sender<Msg>>,
     rx: Mutex<Option<Receiver<Msg>>>,
     paused: AtomicBool,
@@ -322,6 +375,10 @@ impl Drift {
         let (tx, rx) = channel();
         Some(Arc::new(Drift {
             cfg: DriftConfig::from_opts(&cfg.opts),
+            kept: cfg
+                .str("cachedir")
+                .filter(|c| !c.is_empty())
+                .map(|c| persist::path(std::path::Path::new(c))),
             tx: Mutex::new(tx),
             rx: Mutex::new(Some(rx)),
             paused: AtomicBool::new(false),
@@ -377,6 +434,60 @@ impl Drift {
             "drift: a state run's set is handed to the engine"
         );
         self.send(Msg::Install(Box::new((minion, applied))));
+    }
+
+    /// Watch again what a previous run of the daemon kept ([`persist`]): each kept state
+    /// run's high data is compiled again in a context `context` gives for its source, its
+    /// watches take the fingerprints they had, and a full check follows at once, so what
+    /// drifted while the minion was down is repaired. Nothing kept, or a kept set that no
+    /// longer compiles, is logged and leaves the set empty until the next state run.
+    pub fn restore(&self, context: impl Fn(&Source) -> Arc<Minion>) {
+        let Some(path) = &self.kept else {
+            return;
+        };
+        let kept = match persist::load(path) {
+            Ok(kept) => kept,
+            Err(e) => {
+                tracing::warn!("drift: the kept watched set is not used: {e}");
+                return;
+            }
+        };
+        if kept.is_empty() {
+            return;
+        }
+        let mut restored = 0;
+        for saved in kept {
+            let m = context(&saved.source);
+            let mut high = saved.high.clone();
+            let plan = match crate::exec::state::compile_high(&m, &mut high) {
+                Ok(plan) => plan,
+                Err(errors) => {
+                    tracing::warn!(
+                        source = ?saved.source,
+                        "drift: a kept state run no longer compiles, not watched: {}",
+                        errors.join("; ")
+                    );
+                    continue;
+                }
+            };
+            let watches = kept_watches(&plan, &saved.fingerprints);
+            restored += watches.len();
+            self.install(
+                m,
+                Applied {
+                    source: saved.source,
+                    high: saved.high,
+                    plan,
+                    running: saved.running,
+                    watches,
+                },
+            );
+        }
+        tracing::info!(
+            states = restored,
+            "drift: watching the set kept before the restart"
+        );
+        self.send(Msg::Resume);
     }
 
     /// A `state.*` job starts: repairs wait until the guard is dropped, and a repair in

@@ -469,7 +469,7 @@ fn render_matches(m: &Arc<Minion>, matches: &Matches) -> (Map, Vec<String>) {
     b.render_highstate(matches)
 }
 
-fn compile_high(
+pub(crate) fn compile_high(
     m: &Arc<Minion>,
     high: &mut Map,
 ) -> std::result::Result<halite_states::Plan, Vec<String>> {
@@ -555,6 +555,10 @@ fn run_high(
 ) -> Value {
     add_exclude(&mut high, kwargs);
     let mut high = high;
+    let test = test_flag(m, kwargs);
+    // The drift engine keeps the high data as given to the compiler (a restarted minion
+    // compiles it again).
+    let kept_high = drift_records(m, &source, test).then(|| high.clone());
     let plan = match compile_high(m, &mut high) {
         Ok(p) => p,
         Err(errors) => {
@@ -563,15 +567,14 @@ fn run_high(
         }
     };
     let mut opts = m.opts().clone();
-    let test = test_flag(m, kwargs);
     opts.insert("test".into(), Value::Bool(test));
     let functions = m.functions();
     // The runner changes its copy (mod_aggregate): the drift engine needs the plan as compiled.
-    let kept = drift_records(m, &source, test).then(|| plan.clone());
+    let kept = kept_high.map(|h| (h, plan.clone()));
     let runner = Runner::new(&m.registry, functions.as_ref(), &opts, plan, test);
     let running = runner.run();
-    if let (Some(plan), Some(source)) = (kept, source) {
-        crate::drift::record(m, source, plan, &running, test);
+    if let (Some((high, plan)), Some(source)) = (kept, source) {
+        crate::drift::record(m, source, high, plan, &running, test);
     }
     let mut out = Map::default();
     for (k, v) in running {
