@@ -60,10 +60,7 @@ fn ret(m: &Master, id: &str, load: &Map) -> Value {
             job.shift_remove(private);
         }
         if !job.contains_key("arg") {
-            let arg = job
-                .get("fun_args")
-                .cloned()
-                .unwrap_or(Value::List(vec![]));
+            let arg = job.get("fun_args").cloned().unwrap_or(Value::List(vec![]));
             job.insert("arg".into(), arg);
         }
         job.insert("tgt_type".into(), "glob".into());
