@@ -623,70 +623,69 @@ SVC_HOW=""
 if [ "$SKIP_HALITE" = 1 ]; then
   echo "SKIP_HALITE=1" > "$WORK/res/halite.skipped"
 else
-H="$WORK/halite"
-HPUB="$(free_port)"; HRET="$(free_port)"
-master_config "$H" "$HPUB" "$HRET"
-tool gen-sls "$H/target" "$DIRS" "$PER_DIR" "$H/srv/salt/drift.sls"
-DRIFT_CFG="drift_watch: true"
-[ -z "$DEBOUNCE_MS" ] || DRIFT_CFG="$DRIFT_CFG
-drift_debounce_ms: $DEBOUNCE_MS"
-minion_config "$H" m1 "$HPUB" "$HRET" "$DRIFT_CFG"
-echo "halite: master + m1 (drift_watch), applying $NFILES file.managed" >&2
-start halite-master "$HALITE_BIN/salt-master" -c "$H/master"; H_MASTER="$LAST_PID"
-start halite-m1 "$HALITE_BIN/salt-minion" -c "$H/m1"; H_M1="$LAST_PID"
-wait_ping "$HALITE_BIN" "$H/master" m1
-"$HALITE_BIN/salt" -c "$H/master" m1 state.apply drift --out=json --static -t 300 \
-  | tool check-apply m1 "$NFILES" "$H/target/app.conf"
-echo "halite: $TRIALS file trials" >&2
-tool file-trials "$H/target/app.conf" "$TRIALS" "$GAP_MS" "$HALITE_TIMEOUT" "$WORK/res/halite_file.json"
-sleep 2
-echo "halite: idle CPU over ${IDLE_SECONDS}s" >&2
-tool idle "$H_M1" "$IDLE_SECONDS" "$WORK/res/halite_idle.json"
-stop_group "$H_M1"
+  H="$WORK/halite"
+  HPUB="$(free_port)"; HRET="$(free_port)"
+  master_config "$H" "$HPUB" "$HRET"
+  tool gen-sls "$H/target" "$DIRS" "$PER_DIR" "$H/srv/salt/drift.sls"
+  DRIFT_CFG="drift_watch: true"
+  [ -z "$DEBOUNCE_MS" ] || DRIFT_CFG+=$'\n'"drift_debounce_ms: $DEBOUNCE_MS"
+  minion_config "$H" m1 "$HPUB" "$HRET" "$DRIFT_CFG"
+  echo "halite: master + m1 (drift_watch), applying $NFILES file.managed" >&2
+  start halite-master "$HALITE_BIN/salt-master" -c "$H/master"; H_MASTER="$LAST_PID"
+  start halite-m1 "$HALITE_BIN/salt-minion" -c "$H/m1"; H_M1="$LAST_PID"
+  wait_ping "$HALITE_BIN" "$H/master" m1
+  "$HALITE_BIN/salt" -c "$H/master" m1 state.apply drift --out=json --static -t 300 \
+    | tool check-apply m1 "$NFILES" "$H/target/app.conf"
+  echo "halite: $TRIALS file trials" >&2
+  tool file-trials "$H/target/app.conf" "$TRIALS" "$GAP_MS" "$HALITE_TIMEOUT" "$WORK/res/halite_file.json"
+  sleep 2
+  echo "halite: idle CPU over ${IDLE_SECONDS}s" >&2
+  tool idle "$H_M1" "$IDLE_SECONDS" "$WORK/res/halite_idle.json"
+  stop_group "$H_M1"
 
-# Services: minion m2 inside a private systemd (PID 1 of its own namespaces).
-svc_skip() { echo "service: skipped ($1)" >&2; echo "$1" > "$WORK/res/service.skipped"; }
-if [ "$SERVICE_TRIALS" = 0 ]; then
-  svc_skip "SERVICE_TRIALS=0"
-elif [ "$(id -u)" != 0 ]; then
-  svc_skip "not root: a private systemd needs namespaces"
-elif ! command -v unshare >/dev/null || ! command -v nsenter >/dev/null; then
-  svc_skip "no unshare/nsenter"
-elif [ ! -x "$RECIPES/systemd-ns.sh" ]; then
-  svc_skip "no $RECIPES/systemd-ns.sh"
-elif ! SD_RW_PATHS="$WORK" "$RECIPES/systemd-ns.sh" up "$WORK/sd" > "$WORK/sd.env" 2> "$WORK/logs/systemd-ns-up.log"; then
-  "$RECIPES/systemd-ns.sh" down "$WORK/sd" >/dev/null 2>&1 || true
-  svc_skip "a private systemd cannot start here: $(tail -n 1 "$WORK/logs/systemd-ns-up.log")"
-else
-  SD_UP="$WORK/sd"
-  SD_SYSTEM_BUS=""
-  set -a; . "$WORK/sd.env"; set +a
-  printf '[Unit]\nDescription=drift bench\n[Service]\nExecStart=/bin/sleep infinity\n[Install]\nWantedBy=multi-user.target\n' \
-    > "$SD_VENDOR_UNIT_DIR/drift-app.service"
-  "$SD_BIN/systemctl" daemon-reload
-  printf 'app:\n  service.running:\n    - name: drift-app\n    - enable: True\n' > "$H/srv/salt/svc.sls"
-  minion_config "$H" m2 "$HPUB" "$HRET" "$DRIFT_CFG"
-  # The private systemd has its own /tmp, /run, /var/tmp: a binary under one of them is
-  # linked into the work dir, which is visible inside.
-  MINION="$HALITE_BIN/salt-minion"
-  case "$MINION" in /tmp/*|/run/*|/var/tmp/*)
-    mkdir -p "$WORK/bin"; ln "$MINION" "$WORK/bin/salt-minion" 2>/dev/null || cp "$MINION" "$WORK/bin/salt-minion"
-    MINION="$WORK/bin/salt-minion" ;;
-  esac
-  echo "halite: m2 inside the private systemd (host pid $SD_PID)" >&2
-  start halite-m2 "$RECIPES/systemd-ns.sh" exec "$WORK/sd" -- "$MINION" -c "$H/m2"; H_M2="$LAST_PID"
-  wait_ping "$HALITE_BIN" "$H/master" m2
-  "$HALITE_BIN/salt" -c "$H/master" m2 state.apply svc --out=json --static -t 120 | tool check-apply m2 1 -
-  tool unit-active "$SD_SYSTEM_BUS" "$SD_BIN/systemctl" drift-app.service
-  [ -n "$SD_SYSTEM_BUS" ] && SVC_HOW=", over the private system bus" || SVC_HOW=", with systemctl show"
-  echo "halite: $SERVICE_TRIALS service trials" >&2
-  tool service-trials "$SD_SYSTEM_BUS" "$SD_BIN/systemctl" drift-app.service "$SERVICE_TRIALS" "$GAP_MS" \
-    "$HALITE_TIMEOUT" "$WORK/res/halite_service.json"
-  stop_group "$H_M2"
-  "$RECIPES/systemd-ns.sh" down "$WORK/sd" >/dev/null 2>&1 || true
-  SD_UP=""
-fi
-stop_group "$H_MASTER"
+  # Services: minion m2 inside a private systemd (PID 1 of its own namespaces).
+  svc_skip() { echo "service: skipped ($1)" >&2; echo "$1" > "$WORK/res/service.skipped"; }
+  if [ "$SERVICE_TRIALS" = 0 ]; then
+    svc_skip "SERVICE_TRIALS=0"
+  elif [ "$(id -u)" != 0 ]; then
+    svc_skip "not root: a private systemd needs namespaces"
+  elif ! command -v unshare >/dev/null || ! command -v nsenter >/dev/null; then
+    svc_skip "no unshare/nsenter"
+  elif [ ! -x "$RECIPES/systemd-ns.sh" ]; then
+    svc_skip "no $RECIPES/systemd-ns.sh"
+  elif SD_UP="$WORK/sd" && ! SD_RW_PATHS="$WORK" "$RECIPES/systemd-ns.sh" up "$WORK/sd" > "$WORK/sd.env" 2> "$WORK/logs/systemd-ns-up.log"; then
+    "$RECIPES/systemd-ns.sh" down "$WORK/sd" >/dev/null 2>&1 || true
+    SD_UP=""
+    svc_skip "a private systemd cannot start here: $(tail -n 1 "$WORK/logs/systemd-ns-up.log")"
+  else
+    SD_SYSTEM_BUS=""
+    set -a; . "$WORK/sd.env"; set +a
+    printf '[Unit]\nDescription=drift bench\n[Service]\nExecStart=/bin/sleep infinity\n[Install]\nWantedBy=multi-user.target\n' \
+      > "$SD_VENDOR_UNIT_DIR/drift-app.service"
+    "$SD_BIN/systemctl" daemon-reload
+    printf 'app:\n  service.running:\n    - name: drift-app\n    - enable: True\n' > "$H/srv/salt/svc.sls"
+    minion_config "$H" m2 "$HPUB" "$HRET" "$DRIFT_CFG"
+    # The private systemd has its own /tmp, /run, /var/tmp: a binary under one of them is
+    # linked into the work dir, which is visible inside.
+    MINION="$HALITE_BIN/salt-minion"
+    case "$MINION" in /tmp/*|/run/*|/var/tmp/*)
+      mkdir -p "$WORK/bin"; ln "$MINION" "$WORK/bin/salt-minion" 2>/dev/null || cp "$MINION" "$WORK/bin/salt-minion"
+      MINION="$WORK/bin/salt-minion" ;;
+    esac
+    echo "halite: m2 inside the private systemd (host pid $SD_PID)" >&2
+    start halite-m2 "$RECIPES/systemd-ns.sh" exec "$WORK/sd" -- "$MINION" -c "$H/m2"; H_M2="$LAST_PID"
+    wait_ping "$HALITE_BIN" "$H/master" m2
+    "$HALITE_BIN/salt" -c "$H/master" m2 state.apply svc --out=json --static -t 120 | tool check-apply m2 1 -
+    tool unit-active "$SD_SYSTEM_BUS" "$SD_BIN/systemctl" drift-app.service
+    [ -n "$SD_SYSTEM_BUS" ] && SVC_HOW=", over the private system bus" || SVC_HOW=", with systemctl show"
+    echo "halite: $SERVICE_TRIALS service trials" >&2
+    tool service-trials "$SD_SYSTEM_BUS" "$SD_BIN/systemctl" drift-app.service "$SERVICE_TRIALS" "$GAP_MS" \
+      "$HALITE_TIMEOUT" "$WORK/res/halite_service.json"
+    stop_group "$H_M2"
+    "$RECIPES/systemd-ns.sh" down "$WORK/sd" >/dev/null 2>&1 || true
+    SD_UP=""
+  fi
+  stop_group "$H_MASTER"
 fi
 
 # ===================================================================== Salt
@@ -715,10 +714,11 @@ else
 fi
 
 # ===================================================================== report
+DEBOUNCE_TXT="200 ms (default)"; [ -z "$DEBOUNCE_MS" ] || DEBOUNCE_TXT="$DEBOUNCE_MS ms"
 mkdir -p "$HERE/results"
 OUT="$HERE/results/drift-$(date -u +%Y%m%d-%H%M%S).md"
 PARAMS="$("$PY" -c 'import json,sys; a=sys.argv[1:]; print(json.dumps(dict(trials=a[0], service_trials=a[1], salt_trials=a[2], schedule=a[3], idle=a[4], debounce=a[5], gap=a[6], files=a[7], extra=a[8], svc_how=a[9])))' \
   "$TRIALS" "$SERVICE_TRIALS" "$SALT_TRIALS" "$SALT_SCHEDULE" "$IDLE_SECONDS" \
-  "${DEBOUNCE_MS:-200 (default)} ms" "$GAP_MS" "$NFILES" "$DIRS dirs x $PER_DIR files" "$SVC_HOW")"
+  "$DEBOUNCE_TXT" "$GAP_MS" "$NFILES" "$DIRS dirs x $PER_DIR files" "$SVC_HOW")"
 tool table "$WORK/res" "$OUT" "$PARAMS" "Machine: $(nproc) cores, Linux $(uname -r), $(date -u +%Y-%m-%d)."
 echo "(written to $OUT)" >&2
