@@ -75,6 +75,7 @@ cleanup() {
     done
   fi
   local p alive
+  if [ -n "${TOOL_PID:-}" ]; then kill -TERM "$TOOL_PID" 2>/dev/null || true; fi
   for p in "${PIDS[@]}"; do kill -TERM -- "-$p" 2>/dev/null || true; done
   for _ in $(seq 50); do   # up to 5 s to exit, then SIGKILL what is left of each group
     alive=0
@@ -153,6 +154,17 @@ def check_apply(minion, count, path):
     st = os.stat(path)
     if stat.S_IMODE(st.st_mode) != 0o644:
         die(f"{path} has mode {stat.S_IMODE(st.st_mode):o} after the apply, not 644")
+
+
+def watched(minion, key, n):
+    """stdin: `salt ... drift.status --out=json --static`; exit 0 when `watched.<key>` >= n."""
+    text = sys.stdin.read()
+    try:
+        got = json.loads(text)[minion]["watched"][key]
+    except (ValueError, KeyError, TypeError):
+        print(f"drift.status: {text.strip()[-300:]}", file=sys.stderr)
+        sys.exit(1)
+    sys.exit(0 if got >= int(n) else 1)
 
 
 # ---------------------------------------------------------------- files
@@ -544,7 +556,8 @@ def table(resdir, out, params, machine):
         "",
         f"Parameters: TRIALS={params['trials']} (delete / foreign content / chmod 600 in rotation, "
         f"{params['gap']} ms between trials, file polled every 1 ms), SERVICE_TRIALS={params['service_trials']} "
-        f"(`systemctl stop` in a private systemd, ActiveState+MainPID polled every 5 ms{params['svc_how']}), "
+        f"(`systemctl stop` through nsenter into a private systemd, t0 just before that call; ActiveState+MainPID "
+        f"polled every 5 ms{params['svc_how']}), "
         f"SALT_TRIALS={params['salt_trials']} (delete at a random offset within the schedule period, polled "
         f"every 5 ms), SALT_SCHEDULE={params['schedule']}, IDLE_SECONDS={params['idle']}. Both minions manage "
         f"the same {params['files']} files (app.conf + {params['extra']}); latency = from just before the "
@@ -570,9 +583,14 @@ if __name__ == "__main__":
     else:
         {"gen-sls": gen_sls, "check-apply": check_apply, "file-trials": file_trials,
          "salt-trials": salt_trials, "service-trials": service_trials, "unit-active": unit_active,
+         "watched": watched,
          "idle": idle}[cmd](*args)
 PYEOF
 tool() { "$PY" "$WORK/tools.py" "$@"; }
+# run_tool ARGS...: a long measurement, in the background so that a signal ends the run at once
+# (bash runs traps only between foreground commands, but during `wait`).
+TOOL_PID=""
+run_tool() { "$PY" "$WORK/tools.py" "$@" </dev/null & TOOL_PID=$!; wait "$TOOL_PID"; TOOL_PID=""; }
 
 # master_config DIR PUB RET: a master on 127.0.0.1 serving DIR/srv.
 master_config() {
@@ -616,6 +634,19 @@ wait_ping() {
   echo "drift.sh: $3 did not answer test.ping within 180 s ($1)" >&2; exit 1
 }
 
+# wait_watched ID KIND N: until Halite's `drift.status` on ID reports N watched KIND (30 s).
+wait_watched() {
+  local t0; t0=$(date +%s)
+  while [ $(( $(date +%s) - t0 )) -lt 30 ]; do
+    if "$HALITE_BIN/salt" -c "$H/master" "$1" drift.status --out=json --static -t 10 2>/dev/null \
+        | tool watched "$1" "$2" "$3" 2>"$WORK/logs/drift-status.last"; then return 0; fi
+    sleep 0.2
+  done
+  echo "drift.sh: $1's drift.status never reported $3 watched $2 within 30 s (a minion built" \
+       "without drift watch?); last answer: $(cat "$WORK/logs/drift-status.last")" >&2
+  exit 1
+}
+
 NFILES=$((DIRS * PER_DIR + 1))
 SVC_HOW=""
 
@@ -636,11 +667,12 @@ else
   wait_ping "$HALITE_BIN" "$H/master" m1
   "$HALITE_BIN/salt" -c "$H/master" m1 state.apply drift --out=json --static -t 300 \
     | tool check-apply m1 "$NFILES" "$H/target/app.conf"
+  wait_watched m1 files "$NFILES"
   echo "halite: $TRIALS file trials" >&2
-  tool file-trials "$H/target/app.conf" "$TRIALS" "$GAP_MS" "$HALITE_TIMEOUT" "$WORK/res/halite_file.json"
+  run_tool file-trials "$H/target/app.conf" "$TRIALS" "$GAP_MS" "$HALITE_TIMEOUT" "$WORK/res/halite_file.json"
   sleep 2
   echo "halite: idle CPU over ${IDLE_SECONDS}s" >&2
-  tool idle "$H_M1" "$IDLE_SECONDS" "$WORK/res/halite_idle.json"
+  run_tool idle "$H_M1" "$IDLE_SECONDS" "$WORK/res/halite_idle.json"
   stop_group "$H_M1"
 
   # Services: minion m2 inside a private systemd (PID 1 of its own namespaces).
@@ -677,9 +709,10 @@ else
     wait_ping "$HALITE_BIN" "$H/master" m2
     "$HALITE_BIN/salt" -c "$H/master" m2 state.apply svc --out=json --static -t 120 | tool check-apply m2 1 -
     tool unit-active "$SD_SYSTEM_BUS" "$SD_BIN/systemctl" drift-app.service
+    wait_watched m2 services 1
     [ -n "$SD_SYSTEM_BUS" ] && SVC_HOW=", over the private system bus" || SVC_HOW=", with systemctl show"
     echo "halite: $SERVICE_TRIALS service trials" >&2
-    tool service-trials "$SD_SYSTEM_BUS" "$SD_BIN/systemctl" drift-app.service "$SERVICE_TRIALS" "$GAP_MS" \
+    run_tool service-trials "$SD_SYSTEM_BUS" "$SD_BIN/systemctl" drift-app.service "$SERVICE_TRIALS" "$GAP_MS" \
       "$HALITE_TIMEOUT" "$WORK/res/halite_service.json"
     stop_group "$H_M2"
     "$RECIPES/systemd-ns.sh" down "$WORK/sd" >/dev/null 2>&1 || true
@@ -708,9 +741,9 @@ else
   "$SALT_BIN/salt" -c "$S/master" m1 state.apply queue=True --out=json --static -t 600 \
     | tool check-apply m1 "$NFILES" "$S/target/app.conf"
   echo "salt: $SALT_TRIALS file trials (up to ${SALT_TIMEOUT}s each)" >&2
-  tool salt-trials "$S/target/app.conf" "$SALT_TRIALS" "$SALT_SCHEDULE" "$SALT_TIMEOUT" "$WORK/res/salt_file.json"
+  run_tool salt-trials "$S/target/app.conf" "$SALT_TRIALS" "$SALT_SCHEDULE" "$SALT_TIMEOUT" "$WORK/res/salt_file.json"
   echo "salt: idle CPU over ${IDLE_SECONDS}s (schedule on)" >&2
-  tool idle "$S_M1" "$IDLE_SECONDS" "$WORK/res/salt_idle.json"
+  run_tool idle "$S_M1" "$IDLE_SECONDS" "$WORK/res/salt_idle.json"
 fi
 
 # ===================================================================== report

@@ -1,6 +1,7 @@
 //! The demo: a cluster brought up, converged with `salt '*' state.highstate`, then the story —
 //! a worker moves to `infra` by an edit of topology.sls, a control-plane node leaves etcd,
-//! broken topologies are refused, a deleted kubelet config comes back on the schedule. Every
+//! broken topologies are refused, a deleted kubelet config comes back through drift watch
+//! (and, with it paused, through the scheduled highstate). Every
 //! step is checked; the first failed check ends the demo with an error (the end-to-end test
 //! runs it).
 
@@ -164,6 +165,57 @@ fn only_expected(run: &Run, expected: &BTreeMap<&str, Vec<&str>>) -> bool {
             .unwrap_or_default();
         ids.is_subset(&want)
     })
+}
+
+/// `salt <minion> <fun>` from the bootstrap node; the minion must answer `True`.
+fn minion_call(b: &Node, minion: &str, fun: &str) -> Result<()> {
+    let mut c = b.command("salt")?;
+    c.args([minion, fun, "--out=json", "--static", "-t", "30"]);
+    let out = output(&mut c, &format!("salt {minion} {fun}"))?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let doc: Value =
+        serde_json::from_str(&text).map_err(|e| format!("salt {minion} {fun}: {e}: {text}"))?;
+    check(
+        doc.get(minion) == Some(&Value::Bool(true)),
+        &format!("salt {minion} {fun}"),
+    )
+}
+
+/// The drift repairs of `minion` that `salt-run drift.report` lists (newest first), each
+/// as `<state tag> (<trigger kind> <path|name>)`.
+fn drift_repairs(b: &Node, minion: &str) -> Result<Vec<String>> {
+    let mut c = b.command("salt-run")?;
+    c.args([
+        "drift.report",
+        &format!("minion={minion}"),
+        "count=100",
+        "--out=json",
+    ]);
+    let out = output(&mut c, "salt-run drift.report")?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let doc: Value =
+        serde_json::from_str(&text).map_err(|e| format!("salt-run drift.report: {e}: {text}"))?;
+    Ok(doc
+        .get(minion)
+        .and_then(Value::as_array)
+        .map(|l| {
+            l.iter()
+                .map(|r| {
+                    let t = &r["trigger"];
+                    let what = t
+                        .get("path")
+                        .or_else(|| t.get("name"))
+                        .and_then(Value::as_str);
+                    format!(
+                        "{} ({} {})",
+                        r["state"].as_str().unwrap_or("?"),
+                        t["kind"].as_str().unwrap_or("?"),
+                        what.unwrap_or("?")
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default())
 }
 
 /// etcd's member names, as etcdctl on the bootstrap node lists them.
@@ -528,9 +580,37 @@ pub fn run(dir: &Path, o: &UpOptions, keep: bool) -> Result<u8> {
 
     let victim = lab.node(&wname)?;
     say(&format!(
-        "{wname}: rm /var/lib/kubelet/config.yaml; the scheduled highstate (every {} s) restores it",
+        "{wname}: rm /var/lib/kubelet/config.yaml; drift watch restores it at once"
+    ));
+    let before = drift_repairs(&b, &wname)?;
+    victim.sh("rm -f /var/lib/kubelet/config.yaml")?;
+    let t0 = Instant::now();
+    while victim.read("/var/lib/kubelet/config.yaml").is_none()
+        && t0.elapsed() < Duration::from_secs(30)
+    {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    check(
+        victim.read("/var/lib/kubelet/config.yaml").is_some(),
+        &format!("restored after {} ms", t0.elapsed().as_millis()),
+    )?;
+    let t1 = Instant::now();
+    let mut repairs = drift_repairs(&b, &wname)?;
+    while repairs.len() <= before.len() && t1.elapsed() < Duration::from_secs(30) {
+        std::thread::sleep(Duration::from_millis(500));
+        repairs = drift_repairs(&b, &wname)?;
+    }
+    let newest = repairs.first().cloned().unwrap_or_default();
+    check(
+        repairs.len() > before.len() && newest.contains("kubelet-config"),
+        &format!("salt-run drift.report: {wname} {newest}"),
+    )?;
+
+    say(&format!(
+        "{wname}: salt {wname} drift.pause (maintenance); rm it again; the scheduled highstate (every {} s) restores it",
         lab.schedule
     ));
+    minion_call(&b, &wname, "drift.pause")?;
     victim.sh("rm -f /var/lib/kubelet/config.yaml")?;
     let t0 = Instant::now();
     let limit = Duration::from_secs(lab.schedule + 120);
@@ -548,6 +628,7 @@ pub fn run(dir: &Path, o: &UpOptions, keep: bool) -> Result<u8> {
             && taints == expected_taints(&specs[worker].roles),
         "with the node's current roles and taints",
     )?;
+    minion_call(&b, &wname, "drift.resume")?;
     say("demo complete");
     if keep {
         println!(

@@ -72,11 +72,14 @@ pub fn install(b: &Node, tree: &Path, repo: &Path, nodes: &[NodeSpec]) -> Result
     Ok(())
 }
 
-/// A minion's config: its id, the master on the bootstrap node, a scheduled highstate.
+/// A minion's config: its id, the master on the bootstrap node, drift watch, a scheduled
+/// highstate.
 pub fn minion_config(n: &NodeSpec, master: &str, schedule: u64) -> String {
     format!(
         "# Halite salt-minion of lab node {name}.\nid: {name}\nmaster: {master}\n\
          acceptance_wait_time: 1\nrandom_reauth_delay: 1\n\
+         # Self-healing at once (a Halite extension): what the highstate applied is watched.\n\
+         drift_watch: true\n\
          # Self-healing the Salt way: a highstate every {schedule} s, queued behind a running one.\n\
          schedule:\n  highstate:\n    function: state.highstate\n    seconds: {schedule}\n    \
          run_on_start: false\n    kwargs:\n      queue: true\n",

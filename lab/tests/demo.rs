@@ -3,8 +3,9 @@
 //! `etcdctl member list` equal to the pillar, the kubelet files carrying the role labels and
 //! taints, a role change converging in one highstate with only the expected changes, a second
 //! highstate with 0 changes, broken topologies refused before any state runs (an unknown
-//! role, a node without an IP, no etcd member left), and a deleted kubelet config restored by
-//! the scheduled highstate within one interval.
+//! role, a node without an IP, no etcd member left), a deleted kubelet config restored by
+//! drift watch (the repair listed by `salt-run drift.report`), and, with drift watch paused,
+//! by the scheduled highstate within one interval.
 //!
 //! Real parts: network namespaces, overlay mounts, a private systemd per node, Halite's
 //! master and minions as systemd services, apt installing from the cluster repository over
