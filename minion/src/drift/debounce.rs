@@ -1,8 +1,11 @@
-//! Debouncing: the change notifications of one resource coalesce until it has been quiet
-//! for the window, or until five windows have passed since the first one (a resource that
-//! never stops changing is still checked). Pure; the clock is an argument.
+//! Debouncing with a leading edge: the first notification of a resource that was not checked
+//! within the last window is due at once (a lone change is repaired without waiting); the
+//! notifications that follow a check coalesce until the resource has been quiet for the
+//! window, or until five windows have passed since the first of them (a resource that never
+//! stops changing is still checked). A burst thus costs one check at its start, one per five
+//! windows while it lasts, and one once it is over. Pure; the clock is an argument.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
 /// How many windows a burst may last before its resource is checked anyway.
@@ -85,6 +88,10 @@ impl Pending {
 pub struct Debouncer<K: Ord + Clone> {
     window: Duration,
     pending: BTreeMap<K, Pending>,
+    /// Pending resources due at their first notification (the leading edge).
+    leading: BTreeSet<K>,
+    /// When each resource was last taken for a check (kept for one window).
+    checked: BTreeMap<K, Instant>,
 }
 
 impl<K: Ord + Clone> Debouncer<K> {
@@ -93,11 +100,20 @@ impl<K: Ord + Clone> Debouncer<K> {
         Debouncer {
             window,
             pending: BTreeMap::new(),
+            leading: BTreeSet::new(),
+            checked: BTreeMap::new(),
         }
     }
 
     /// A notification for `key` at `now` (`mask`: the inotify mask, 0 for others).
     pub fn note(&mut self, key: K, mask: u32, now: Instant) {
+        let quiet = self
+            .checked
+            .get(&key)
+            .is_none_or(|c| now.saturating_duration_since(*c) >= self.window);
+        if quiet && !self.pending.contains_key(&key) {
+            self.leading.insert(key.clone());
+        }
         let p = self.pending.entry(key).or_insert(Pending {
             first: now,
             last: now,
@@ -125,26 +141,36 @@ impl<K: Ord + Clone> Debouncer<K> {
         });
     }
 
-    /// When `p` is due.
-    fn due_at(&self, p: &Pending) -> Instant {
+    /// When `p` (pending for `key`) is due.
+    fn due_at(&self, key: &K, p: &Pending) -> Instant {
+        if self.leading.contains(key) {
+            return p.first;
+        }
         (p.last + self.window).min(p.first + self.window * MAX_WINDOWS)
     }
 
     /// The earliest moment a resource is due, if any is pending.
     pub fn next_due(&self) -> Option<Instant> {
-        self.pending.values().map(|p| self.due_at(p)).min()
+        self.pending.iter().map(|(k, p)| self.due_at(k, p)).min()
     }
 
-    /// Take the resources that are due at `now`.
+    /// Take the resources that are due at `now` (each counts as checked at `now`).
     pub fn take_due(&mut self, now: Instant) -> Vec<(K, Pending)> {
         let due: Vec<K> = self
             .pending
             .iter()
-            .filter(|(_, p)| self.due_at(p) <= now)
+            .filter(|(k, p)| self.due_at(k, p) <= now)
             .map(|(k, _)| k.clone())
             .collect();
+        let window = self.window;
+        self.checked
+            .retain(|_, c| now.saturating_duration_since(*c) < window);
         due.into_iter()
-            .filter_map(|k| self.pending.remove(&k).map(|p| (k, p)))
+            .filter_map(|k| {
+                self.leading.remove(&k);
+                self.checked.insert(k.clone(), now);
+                self.pending.remove(&k).map(|p| (k, p))
+            })
             .collect()
     }
 
@@ -170,26 +196,35 @@ mod tests {
     }
 
     #[test]
-    fn quiet_window_then_due() {
+    fn a_lone_change_is_due_at_once_then_the_window_applies() {
         let t0 = Instant::now();
         let mut d = Debouncer::new(W);
         assert_eq!(d.next_due(), None);
         d.note("a", 0x2, t0);
-        d.note("a", 0x8, t0 + ms(50));
-        assert_eq!(d.next_due(), Some(t0 + ms(250)));
-        assert!(d.take_due(t0 + ms(249)).is_empty());
-        let due = d.take_due(t0 + ms(250));
+        assert_eq!(d.next_due(), Some(t0), "leading edge");
+        d.note("a", 0x8, t0 + ms(1));
+        let due = d.take_due(t0 + ms(1));
         assert_eq!(due.len(), 1);
         let (k, p) = &due[0];
         assert_eq!(*k, "a");
-        assert_eq!(p.count, 2);
+        assert_eq!(p.count, 2, "what came before the check is folded in");
         assert_eq!(p.mask, 0x2, "the first mask is kept");
         assert_eq!(p.via, Via::Watch);
         assert!(d.is_empty());
+        // Right after the check (the repair's own write, an editor's second step): quiet
+        // window.
+        d.note("a", 0x80, t0 + ms(50));
+        d.note("a", 0x2, t0 + ms(100));
+        assert_eq!(d.next_due(), Some(t0 + ms(300)));
+        assert!(d.take_due(t0 + ms(299)).is_empty());
+        assert_eq!(d.take_due(t0 + ms(300))[0].1.count, 2);
+        // A window after the last check: a lone change is due at once again.
+        d.note("a", 0x2, t0 + ms(600));
+        assert_eq!(d.next_due(), Some(t0 + ms(600)));
     }
 
     #[test]
-    fn a_burst_is_checked_after_five_windows_at_most() {
+    fn a_burst_is_checked_at_its_start_every_five_windows_and_at_its_end() {
         let t0 = Instant::now();
         let mut d = Debouncer::new(W);
         let mut fired = Vec::new();
@@ -199,12 +234,12 @@ mod tests {
             d.note("f", 0x2, now);
             fired.extend(d.take_due(now).into_iter().map(|(_, p)| (i, p.count)));
         }
-        assert_eq!(fired, vec![(1000, 1001)], "one check after five windows");
+        assert_eq!(fired, vec![(0, 1), (1001, 1001)]);
         // And one more once the burst is over and quiet.
         assert!(d.take_due(t0 + ms(1698)).is_empty());
         let last = d.take_due(t0 + ms(1699));
         assert_eq!(last.len(), 1);
-        assert_eq!(last[0].1.count, 499);
+        assert_eq!(last[0].1.count, 498);
         assert!(d.is_empty());
     }
 
@@ -215,9 +250,13 @@ mod tests {
         d.note("a", 1, t0);
         d.note("b", 1, t0 + ms(150));
         assert_eq!(d.len(), 2);
-        let due = d.take_due(t0 + ms(200));
+        let due = d.take_due(t0);
         assert_eq!(due.iter().map(|(k, _)| *k).collect::<Vec<_>>(), vec!["a"]);
-        assert_eq!(d.next_due(), Some(t0 + ms(350)));
+        assert_eq!(d.next_due(), Some(t0 + ms(150)));
+        d.note("a", 1, t0 + ms(160));
+        let due = d.take_due(t0 + ms(150));
+        assert_eq!(due.iter().map(|(k, _)| *k).collect::<Vec<_>>(), vec!["b"]);
+        assert_eq!(d.next_due(), Some(t0 + ms(360)), "a waits for quiet");
     }
 
     #[test]

@@ -9,7 +9,8 @@
 //! * A watch only wakes a probe ([`fingerprint`]): a repair runs only when the resource
 //!   differs from its fingerprint taken right after the apply, so the engine's own writes
 //!   and restarts never loop.
-//! * Notifications are debounced per resource ([`debounce`], `drift_debounce_ms`, 200 ms);
+//! * Notifications are debounced per resource ([`debounce`], `drift_debounce_ms`, 200 ms:
+//!   a lone change is checked at once, what follows a check waits for a quiet window);
 //!   a periodic full check (`drift_full_check_interval`, 3600 s, 0 = off) probes
 //!   everything; failed repairs are retried with a capped exponential back-off
 //!   (`drift_retry_min` 1 s, `drift_retry_max` 300 s), see [`repair`].
