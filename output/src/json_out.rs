@@ -102,20 +102,6 @@ fn base64(b: &[u8]) -> String {
     out
 }
 
-/// Python's name of a key's type, for `TypeError` messages.
-fn type_name(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "NoneType",
-        Value::Bool(_) => "bool",
-        Value::Int(_) => "int",
-        Value::Float(_) => "float",
-        Value::Str(_) => "str",
-        Value::Bytes(_) => "bytes",
-        Value::List(_) => "list",
-        Value::Map(_) => "dict",
-    }
-}
-
 /// A number as Python compares it (`bool` is an `int`).
 fn as_number(v: &Value) -> Option<f64> {
     match v {
@@ -148,7 +134,7 @@ fn sorted_items(map: &halite_core::Map) -> Result<Vec<(&Value, &Value)>, DumpErr
     if let Some((first, _)) = items.first() {
         for (k, _) in items.iter().skip(1) {
             if py_key_cmp(k, first).is_none() {
-                return Err(DumpError::Unorderable(type_name(k), type_name(first)));
+                return Err(DumpError::Unorderable(k.type_name(), first.type_name()));
             }
         }
     }
@@ -206,7 +192,7 @@ fn key_text(key: &Value) -> Result<String, DumpError> {
         Value::Null => Ok("null".into()),
         Value::Int(i) => Ok(i.to_string()),
         Value::Bytes(_) | Value::List(_) | Value::Map(_) => {
-            Err(DumpError::UnsupportedKey(type_name(key)))
+            Err(DumpError::UnsupportedKey(key.type_name()))
         }
     }
 }

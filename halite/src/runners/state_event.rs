@@ -70,22 +70,8 @@ fn count_of(v: &Value) -> Result<i64, CallError> {
         Value::Float(_) => Ok(-1),
         other => Err(CallError::Invalid(format!(
             "'>' not supported between instances of '{}' and 'int'",
-            py_type(other)
+            other.type_name()
         ))),
-    }
-}
-
-/// Python's type name of a value.
-fn py_type(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "NoneType",
-        Value::Bool(_) => "bool",
-        Value::Int(_) => "int",
-        Value::Float(_) => "float",
-        Value::Str(_) => "str",
-        Value::Bytes(_) => "bytes",
-        Value::List(_) => "list",
-        Value::Map(_) => "dict",
     }
 }
 

@@ -146,34 +146,11 @@ impl Daemon {
     /// Return a job this minion started on its own (Salt's `jid: "req"`, as the
     /// scheduler's returns go): the master allocates a jid, stores the load and the
     /// return in its job cache (`jobs.list_jobs`, `jobs.lookup_jid`) and fires
-    /// `salt/job/<jid>/ret/<id>`. `metadata` (unless null) is sent as the job's
-    /// `metadata`. Sent through [`Daemon::send_return_load`]: failures are retried and
+    /// `salt/job/<jid>/ret/<id>`, keeping the whole load (`metadata` too). `r.jid` is
+    /// set to `req`. Sent through [`Daemon::send_return_load`]: failures are retried and
     /// logged.
-    #[allow(clippy::too_many_arguments)] // the fields of a `_return`, named as Salt's
-    pub fn return_req(
-        &self,
-        fun: &str,
-        fun_args: Value,
-        ret: Value,
-        retcode: i64,
-        success: bool,
-        metadata: Value,
-        out: &str,
-    ) {
-        let mut extra = Map::default();
-        if !metadata.is_null() {
-            extra.insert("metadata".into(), metadata);
-        }
-        let r = JobReturn {
-            jid: "req".into(),
-            fun: fun.into(),
-            fun_args,
-            ret,
-            retcode,
-            success,
-            out: out.into(),
-            extra,
-        };
+    pub fn return_req(&self, mut r: JobReturn) {
+        r.jid = "req".into();
         // Failures are logged by `send_return_load`.
         let _ = self.send_return_load(&r.load(&self.chan.id));
     }

@@ -277,17 +277,7 @@ pub trait Sink: Send + Sync {
     /// Fire events to the master in one `_minion_event`: (tag, data, beacon name).
     fn fire_events(&self, events: &[(String, Value, Option<String>)]);
     /// Store a minion-initiated job in the master's job cache (`_return` with jid `req`).
-    #[allow(clippy::too_many_arguments)]
-    fn store_return(
-        &self,
-        fun: &str,
-        fun_args: Value,
-        ret: Value,
-        retcode: i64,
-        success: bool,
-        metadata: Value,
-        out: &str,
-    );
+    fn store_return(&self, r: crate::daemon::JobReturn);
 }
 
 impl Sink for crate::daemon::Daemon {
@@ -301,17 +291,8 @@ impl Sink for crate::daemon::Daemon {
         }
     }
 
-    fn store_return(
-        &self,
-        fun: &str,
-        fun_args: Value,
-        ret: Value,
-        retcode: i64,
-        success: bool,
-        metadata: Value,
-        out: &str,
-    ) {
-        self.return_req(fun, fun_args, ret, retcode, success, metadata, out);
+    fn store_return(&self, r: crate::daemon::JobReturn) {
+        self.return_req(r);
     }
 }
 

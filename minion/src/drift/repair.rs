@@ -377,15 +377,18 @@ impl Repaired {
     pub fn emit(&self, sink: &dyn Sink, beacons: bool) {
         self.log();
         sink.fire_events(&self.events(beacons));
-        sink.store_return(
-            "drift.repair",
-            self.fun_args(),
-            self.return_value(),
-            self.retcode(),
-            self.success,
-            self.metadata(),
-            "highstate",
-        );
+        let mut extra = Map::default();
+        extra.insert("metadata".into(), self.metadata());
+        sink.store_return(crate::daemon::JobReturn {
+            jid: "req".into(),
+            fun: "drift.repair".into(),
+            fun_args: self.fun_args(),
+            ret: self.return_value(),
+            retcode: self.retcode(),
+            success: self.success,
+            out: "highstate".into(),
+            extra,
+        });
     }
 }
 
