@@ -4,27 +4,34 @@
 #
 # Halite: a master and minion m1 on 127.0.0.1 with `drift_watch: true`; `salt m1 state.apply
 # drift` applies one file.managed (app.conf, `contents`, mode 0644) and 1000 small file.managed
-# (20 dirs x 50 files). Then:
+# (20 dirs x 50 files); the run waits until `drift.status` reports all 1001 watched. Then:
 #   * file repair latency, TRIALS times: delete / write foreign content / chmod 600 in
-#     rotation; t0 just before the change; a python poller (stat every 1 ms, the content read
-#     when the stat says it may be back) until the file has the applied content and mode again;
+#     rotation, each trial on the next managed file (app.conf, then one file per directory in
+#     turn): Halite slows down a state repaired more than 8 times within 60 s (flap damping),
+#     so one file over and over would measure that damping (TRIAL_FILES=1). t0 just
+#     before the change; a python poller (stat every 1 ms, the content read when the stat says
+#     it may be back) until the file has its applied content and mode again. Between trials
+#     2 x debounce + 300 ms of quiet, so each change is a lone one;
 #   * idle CPU of the minion (psutil user+system of its process tree, reaped children
 #     included) over IDLE_SECONDS with nothing changing, as % of one core; its RSS;
 #   * service repair latency (needs root and a private systemd: ../shared/recipes/systemd-ns.sh,
 #     as halite/tests/drift.rs does): minion m2 runs inside the private systemd's namespaces,
-#     `service.running` of drift-app.service (/bin/sleep infinity); SERVICE_TRIALS times
-#     `systemctl stop` inside, then the unit's ActiveState and MainPID are read over the
-#     private system bus (one D-Bus connection, every 5 ms) until it is active with a new
+#     `service.running` + `enable` of 40 units (/bin/sleep infinity); SERVICE_TRIALS times
+#     `systemctl stop` of the next unit inside, then its ActiveState and MainPID are read over
+#     the private system bus (one D-Bus connection, every 5 ms) until it is active with a new
 #     MainPID. Without root/namespaces/systemd: "service: skipped (why)".
 # Salt 3008.5 (/opt/salt-venv): master + minion with `schedule: {seconds: SALT_SCHEDULE}`
 # highstate over the same tree (top.sls -> the same 1001 files); SALT_TRIALS times: wait a
 # random offset in [0, SALT_SCHEDULE) after the last repair, delete app.conf, poll (5 ms)
 # until it is back; idle CPU and RSS of its minion over the same IDLE_SECONDS, schedule on.
 # A repair that never comes (10 s for Halite, SALT_SCHEDULE+60 s for Salt) aborts the run.
-# Prints a markdown table and writes it to bench/results/drift-<date>.md.
+# Prints a markdown table and writes it to bench/results/drift-<date>.md (every trial's
+# latency to drift-<date>.json beside it). About 13 minutes with the defaults.
 # Env: TRIALS (200), SERVICE_TRIALS (200), SALT_TRIALS (5), SALT_SCHEDULE (60), IDLE_SECONDS
-# (60), DEBOUNCE_MS (unset: Halite's default, 200), SALT_VENV, SKIP_SALT=1, NO_BUILD=1 (use
-# target/release as it is), SKIP_HALITE=1 (only to try the Salt half).
+# (60), DEBOUNCE_MS (unset: Halite's default, 200), TRIAL_FILES (default TRIALS), SALT_VENV,
+# SKIP_SALT=1, NO_BUILD=1 (use target/release as it is), HALITE_BIN (another dir of Halite
+# binaries, with NO_BUILD=1), SKIP_HALITE=1 (only to try the Salt half), KEEP=1 (keep the
+# work dir: logs, configs), LOG_LEVEL (the daemons', default warning).
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
 REPO="$(dirname "$HERE")"
@@ -40,15 +47,25 @@ SALT_VENV="${SALT_VENV:-/opt/salt-venv}"
 SKIP_SALT="${SKIP_SALT:-0}"
 NO_BUILD="${NO_BUILD:-0}"
 SKIP_HALITE="${SKIP_HALITE:-0}"
+LOG_LEVEL="${LOG_LEVEL:-warning}"   # the daemons' log_level (logs: the work dir's logs/, shown on failure)
 DIRS=20            # the 1000 extra managed files: DIRS x PER_DIR
 PER_DIR=50
 HALITE_TIMEOUT=10  # seconds a Halite repair may take before the run aborts
+# Halite slows down a state repaired more than 8 times within 60 s (flap damping, by design):
+# the trials rotate over distinct managed files and units, so that each is repaired a few
+# times a minute at most and every trial measures a repair, not the damping (TRIAL_FILES=1,
+# app.conf only, runs into the damping and then into the 10 s timeout).
+TRIAL_FILES="${TRIAL_FILES:-$TRIALS}"   # capped at the 1001 managed files
+NUNITS=40                               # units of the service trials (enabled, running)
 SALT_TIMEOUT=$((SALT_SCHEDULE + 60))
-GAP_MS=$(( ${DEBOUNCE_MS:-200} + 300 ))   # quiet time between two trials
+# Quiet time between two trials, so that each change is a lone one: the debounce has a leading
+# edge (a change to a resource not checked within the last window is checked at once), and the
+# notifications of the repair's own writes lead to one more check a window later.
+GAP_MS=$(( 2 * ${DEBOUNCE_MS:-200} + 300 ))
 
 [ "$SKIP_SALT" = 1 ] || bash "$SHARED/salt-reference/install.sh" >&2
 [ "$NO_BUILD" = 1 ] || [ "$SKIP_HALITE" = 1 ] || (cd "$REPO" && cargo build --release -p halite >&2)
-HALITE_BIN="$REPO/target/release"
+HALITE_BIN="${HALITE_BIN:-$REPO/target/release}"
 SALT_BIN="$SALT_VENV/bin"
 for b in salt salt-master salt-minion; do
   [ "$SKIP_HALITE" = 1 ] || [ -x "$HALITE_BIN/$b" ] || { echo "drift.sh: $HALITE_BIN/$b missing (build it, or unset NO_BUILD)" >&2; exit 1; }
@@ -85,7 +102,7 @@ cleanup() {
   done
   for p in "${PIDS[@]}"; do kill -KILL -- "-$p" 2>/dev/null || true; done
   if [ -n "$SD_UP" ]; then "$RECIPES/systemd-ns.sh" down "$SD_UP" >/dev/null 2>&1 || true; fi
-  rm -rf "$WORK"
+  if [ "${KEEP:-0}" = 1 ]; then echo "(work dir kept: $WORK)" >&2; else rm -rf "$WORK"; fi
   exit "$rc"
 }
 trap cleanup EXIT
@@ -223,20 +240,31 @@ def change(path, kind):
         raise ValueError(kind)
 
 
-def file_trials(path, trials, gap_ms, timeout, out):
-    """Halite: delete / foreign content / chmod 600 in rotation; latency of each repair."""
-    a = Applied(path)
+def trial_files(target, dirs, per_dir, n):
+    """The files the Halite trials rotate over: app.conf, then the small ones, one per
+    directory in turn; the first `n` of them."""
+    dirs, per_dir = int(dirs), int(per_dir)
+    files = [f"{target}/app.conf"] + [f"{target}/d{j % dirs:02d}/f{j // dirs:02d}.conf"
+                                     for j in range(dirs * per_dir)]
+    return files[:max(1, min(int(n), len(files)))]
+
+
+def file_trials(target, dirs, per_dir, nfiles, trials, gap_ms, timeout, out):
+    """Halite: delete / foreign content / chmod 600 in rotation, each trial on the next of
+    `nfiles` managed files (Halite slows down a state repaired more than 8 times a minute:
+    one file over and over would measure that damping, not a repair); latency of each."""
+    files = [Applied(f) for f in trial_files(target, dirs, per_dir, nfiles)]
     kinds = ["delete", "content", "chmod"]
     res, gap_ms = [], float(gap_ms)
     time.sleep(gap_ms / 1000)
     for i in range(int(trials)):
-        kind = kinds[i % 3]
+        kind, a = kinds[i % 3], files[i % len(files)]
         if not a.back():
-            die(f"trial {i + 1}: {path} is not as applied before the change")
+            die(f"trial {i + 1}: {a.path} is not as applied before the change")
         t0 = time.perf_counter()
-        change(path, kind)
-        t1 = wait_back(a, 0.001, float(timeout), f"Halite file trial {i + 1}/{trials} ({kind})")
-        res.append({"kind": kind, "ms": (t1 - t0) * 1000})
+        change(a.path, kind)
+        t1 = wait_back(a, 0.001, float(timeout), f"Halite file trial {i + 1}/{trials} ({kind} {a.path})")
+        res.append({"kind": kind, "file": a.path, "ms": (t1 - t0) * 1000})
         if (i + 1) % 50 == 0:
             print(f"  file trials: {i + 1}/{trials}", file=sys.stderr)
         time.sleep(gap_ms / 1000)
@@ -381,30 +409,34 @@ def unit_path(unit):
 
 
 class UnitProbe:
-    """(ActiveState, MainPID) of a unit: over the bus if there is one, else `systemctl show`."""
+    """(ActiveState, MainPID) of units: over the bus if there is one, else `systemctl show`."""
 
-    def __init__(self, bus_address, systemctl, unit):
-        self.unit, self.systemctl, self.path = unit, systemctl, unit_path(unit)
+    def __init__(self, bus_address, systemctl):
+        self.systemctl = systemctl
         self.bus = Bus(bus_address) if bus_address else None
         self.how = "D-Bus (private system bus), one connection" if self.bus else "`systemctl show` (no bus)"
 
-    def state(self):
+    def state(self, unit):
         if self.bus:
-            return (self.bus.get(self.path, "org.freedesktop.systemd1.Unit", "ActiveState"),
-                    self.bus.get(self.path, "org.freedesktop.systemd1.Service", "MainPID"))
-        out = subprocess.run([self.systemctl, "show", "-p", "ActiveState,MainPID", self.unit],
+            path = unit_path(unit)
+            return (self.bus.get(path, "org.freedesktop.systemd1.Unit", "ActiveState"),
+                    self.bus.get(path, "org.freedesktop.systemd1.Service", "MainPID"))
+        out = subprocess.run([self.systemctl, "show", "-p", "ActiveState,MainPID", unit],
                              capture_output=True, text=True).stdout
         kv = dict(l.split("=", 1) for l in out.splitlines() if "=" in l)
         return kv.get("ActiveState", ""), int(kv.get("MainPID", "0") or 0)
 
 
-def service_trials(bus_address, systemctl, unit, trials, gap_ms, timeout, out):
-    p = UnitProbe(bus_address, systemctl, unit)
+def service_trials(bus_address, systemctl, units, trials, gap_ms, timeout, out):
+    """`systemctl stop` of the next of `units` (comma-separated; rotated for the same reason
+    as the files), then ActiveState and MainPID every 5 ms until it runs again."""
+    p, units = UnitProbe(bus_address, systemctl), units.split(",")
     print(f"  service poll: {p.how}", file=sys.stderr)
     res, gap_ms = [], float(gap_ms)
     time.sleep(gap_ms / 1000)
     for i in range(int(trials)):
-        active, pid = p.state()
+        unit = units[i % len(units)]
+        active, pid = p.state(unit)
         if active != "active" or not pid:
             die(f"service trial {i + 1}: {unit} is {active} (MainPID {pid}) before the stop")
         t0 = time.perf_counter()
@@ -413,7 +445,7 @@ def service_trials(bus_address, systemctl, unit, trials, gap_ms, timeout, out):
             die(f"systemctl stop {unit}: {r.stderr}")
         t_end = time.monotonic() + float(timeout)
         while True:
-            a, new = p.state()
+            a, new = p.state(unit)
             if a == "active" and new and new != pid:
                 t1 = time.perf_counter()
                 break
@@ -421,17 +453,19 @@ def service_trials(bus_address, systemctl, unit, trials, gap_ms, timeout, out):
                 die(f"Halite service trial {i + 1}/{trials}: {unit} not running again within "
                     f"{timeout} s (ActiveState {a}, MainPID {new}); aborting, no numbers reported")
             time.sleep(0.005)
-        res.append({"kind": "stop", "ms": (t1 - t0) * 1000})
+        res.append({"kind": "stop", "unit": unit, "ms": (t1 - t0) * 1000})
         if (i + 1) % 50 == 0:
             print(f"  service trials: {i + 1}/{trials}", file=sys.stderr)
         time.sleep(gap_ms / 1000)
     json.dump(res, open(out, "w"))
 
 
-def unit_active(bus_address, systemctl, unit):
-    a, pid = UnitProbe(bus_address, systemctl, unit).state()
-    if a != "active" or not pid:
-        die(f"{unit} is {a} (MainPID {pid}) after the apply")
+def unit_active(bus_address, systemctl, units):
+    p = UnitProbe(bus_address, systemctl)
+    for unit in units.split(","):
+        a, pid = p.state(unit)
+        if a != "active" or not pid:
+            die(f"{unit} is {a} (MainPID {pid}) after the apply")
 
 
 # ---------------------------------------------------------------- CPU and memory
@@ -555,14 +589,17 @@ def table(resdir, out, params, machine):
         *rows,
         "",
         f"Parameters: TRIALS={params['trials']} (delete / foreign content / chmod 600 in rotation, "
-        f"{params['gap']} ms between trials, file polled every 1 ms), SERVICE_TRIALS={params['service_trials']} "
-        f"(`systemctl stop` through nsenter into a private systemd, t0 just before that call; ActiveState+MainPID "
+        f"over {params['trial_files']} distinct managed files, {params['gap']} ms between trials, file polled "
+        f"every 1 ms), SERVICE_TRIALS={params['service_trials']} (`systemctl stop` through nsenter into a "
+        f"private systemd, over {params['units']} units, t0 just before that call; ActiveState+MainPID "
         f"polled every 5 ms{params['svc_how']}), "
         f"SALT_TRIALS={params['salt_trials']} (delete at a random offset within the schedule period, polled "
         f"every 5 ms), SALT_SCHEDULE={params['schedule']}, IDLE_SECONDS={params['idle']}. Both minions manage "
         f"the same {params['files']} files (app.conf + {params['extra']}); latency = from just before the "
         f"change until the file (unit) is as applied again. Idle CPU: user+system of the minion's process "
-        f"tree, reaped children included; RSS of its long-lived processes.",
+        f"tree, reaped children included; RSS of its long-lived processes. Halite's trials rotate over "
+        f"files and units because it slows down a state repaired more than 8 times within 60 s (flap "
+        f"damping).",
     ]
     if hf:
         parts = []
@@ -573,6 +610,9 @@ def table(resdir, out, params, machine):
         lines += ["", "Halite file repair medians by change: " + ", ".join(parts) + "."]
     text = "\n".join(lines) + "\n"
     open(out, "w").write(text)
+    raw = {k: v for k, v in (("halite_file", hf), ("halite_service", hs), ("halite_idle", hi),
+                              ("salt_file", sf), ("salt_idle", si)) if v}
+    json.dump(dict(raw, params=params), open(os.path.splitext(out)[0] + ".json", "w"), indent=1)
     sys.stdout.write(text)
 
 
@@ -604,7 +644,7 @@ auto_accept: True
 user: $(id -un)
 file_roots: {base: [$1/srv/salt]}
 pillar_roots: {base: [$1/srv/pillar]}
-log_level: warning
+log_level: $LOG_LEVEL
 CFG
 }
 
@@ -619,7 +659,7 @@ master_port: $4
 publish_port: $3
 user: $(id -un)
 acceptance_wait_time: 1
-log_level: warning
+log_level: $LOG_LEVEL
 $5
 CFG
 }
@@ -669,7 +709,8 @@ else
     | tool check-apply m1 "$NFILES" "$H/target/app.conf"
   wait_watched m1 files "$NFILES"
   echo "halite: $TRIALS file trials" >&2
-  run_tool file-trials "$H/target/app.conf" "$TRIALS" "$GAP_MS" "$HALITE_TIMEOUT" "$WORK/res/halite_file.json"
+  run_tool file-trials "$H/target" "$DIRS" "$PER_DIR" "$TRIAL_FILES" "$TRIALS" "$GAP_MS" "$HALITE_TIMEOUT" \
+    "$WORK/res/halite_file.json"
   sleep 2
   echo "halite: idle CPU over ${IDLE_SECONDS}s" >&2
   run_tool idle "$H_M1" "$IDLE_SECONDS" "$WORK/res/halite_idle.json"
@@ -692,10 +733,15 @@ else
   else
     SD_SYSTEM_BUS=""
     set -a; . "$WORK/sd.env"; set +a
-    printf '[Unit]\nDescription=drift bench\n[Service]\nExecStart=/bin/sleep infinity\n[Install]\nWantedBy=multi-user.target\n' \
-      > "$SD_VENDOR_UNIT_DIR/drift-app.service"
+    UNITS=""
+    : > "$H/srv/salt/svc.sls"
+    for i in $(seq -f '%02g' 0 $((NUNITS - 1))); do
+      printf '[Unit]\nDescription=drift bench %s\n[Service]\nExecStart=/bin/sleep infinity\n[Install]\nWantedBy=multi-user.target\n' \
+        "$i" > "$SD_VENDOR_UNIT_DIR/drift-app-$i.service"
+      printf 'app_%s:\n  service.running:\n    - name: drift-app-%s\n    - enable: True\n' "$i" "$i" >> "$H/srv/salt/svc.sls"
+      UNITS="${UNITS:+$UNITS,}drift-app-$i.service"
+    done
     "$SD_BIN/systemctl" daemon-reload
-    printf 'app:\n  service.running:\n    - name: drift-app\n    - enable: True\n' > "$H/srv/salt/svc.sls"
     minion_config "$H" m2 "$HPUB" "$HRET" "$DRIFT_CFG"
     # The private systemd has its own /tmp, /run, /var/tmp: a binary under one of them is
     # linked into the work dir, which is visible inside.
@@ -707,12 +753,12 @@ else
     echo "halite: m2 inside the private systemd (host pid $SD_PID)" >&2
     start halite-m2 "$RECIPES/systemd-ns.sh" exec "$WORK/sd" -- "$MINION" -c "$H/m2"; H_M2="$LAST_PID"
     wait_ping "$HALITE_BIN" "$H/master" m2
-    "$HALITE_BIN/salt" -c "$H/master" m2 state.apply svc --out=json --static -t 120 | tool check-apply m2 1 -
-    tool unit-active "$SD_SYSTEM_BUS" "$SD_BIN/systemctl" drift-app.service
-    wait_watched m2 services 1
+    "$HALITE_BIN/salt" -c "$H/master" m2 state.apply svc --out=json --static -t 120 | tool check-apply m2 "$NUNITS" -
+    tool unit-active "$SD_SYSTEM_BUS" "$SD_BIN/systemctl" "$UNITS"
+    wait_watched m2 services "$NUNITS"
     [ -n "$SD_SYSTEM_BUS" ] && SVC_HOW=", over the private system bus" || SVC_HOW=", with systemctl show"
     echo "halite: $SERVICE_TRIALS service trials" >&2
-    run_tool service-trials "$SD_SYSTEM_BUS" "$SD_BIN/systemctl" drift-app.service "$SERVICE_TRIALS" "$GAP_MS" \
+    run_tool service-trials "$SD_SYSTEM_BUS" "$SD_BIN/systemctl" "$UNITS" "$SERVICE_TRIALS" "$GAP_MS" \
       "$HALITE_TIMEOUT" "$WORK/res/halite_service.json"
     stop_group "$H_M2"
     "$RECIPES/systemd-ns.sh" down "$WORK/sd" >/dev/null 2>&1 || true
@@ -750,8 +796,9 @@ fi
 DEBOUNCE_TXT="200 ms (default)"; [ -z "$DEBOUNCE_MS" ] || DEBOUNCE_TXT="$DEBOUNCE_MS ms"
 mkdir -p "$HERE/results"
 OUT="$HERE/results/drift-$(date -u +%Y%m%d-%H%M%S).md"
-PARAMS="$("$PY" -c 'import json,sys; a=sys.argv[1:]; print(json.dumps(dict(trials=a[0], service_trials=a[1], salt_trials=a[2], schedule=a[3], idle=a[4], debounce=a[5], gap=a[6], files=a[7], extra=a[8], svc_how=a[9])))' \
+PARAMS="$("$PY" -c 'import json,sys; a=sys.argv[1:]; print(json.dumps(dict(trials=a[0], service_trials=a[1], salt_trials=a[2], schedule=a[3], idle=a[4], debounce=a[5], gap=a[6], files=a[7], extra=a[8], svc_how=a[9], trial_files=a[10], units=a[11])))' \
   "$TRIALS" "$SERVICE_TRIALS" "$SALT_TRIALS" "$SALT_SCHEDULE" "$IDLE_SECONDS" \
-  "$DEBOUNCE_TXT" "$GAP_MS" "$NFILES" "$DIRS dirs x $PER_DIR files" "$SVC_HOW")"
+  "$DEBOUNCE_TXT" "$GAP_MS" "$NFILES" "$DIRS dirs x $PER_DIR files" "$SVC_HOW" \
+  "$(( TRIAL_FILES < NFILES ? (TRIAL_FILES < 1 ? 1 : TRIAL_FILES) : NFILES ))" "$NUNITS")"
 tool table "$WORK/res" "$OUT" "$PARAMS" "Machine: $(nproc) cores, Linux $(uname -r), $(date -u +%Y-%m-%d)."
 echo "(written to $OUT)" >&2
