@@ -10,7 +10,7 @@
 //! * the repairs are in the master's job cache (`salt-run jobs.list_jobs`: `drift.repair`);
 //! * `drift.pause` stops repairs, `drift.resume` brings the file back;
 //! * a restarted minion watches the kept set again: a change made while it was down is
-//!   repaired at start, and later changes as before;
+//!   repaired at start, and later changes as before; `drift.pause` outlives a restart;
 //! * with `drift_watch` false (the default), nothing is watched: the deleted file stays
 //!   deleted, no drift event, and `drift.status` is not available, as in Salt.
 //!
@@ -460,6 +460,34 @@ fn drift_repairs_files() {
             std::fs::remove_file(&app).expect("rm");
         },
     );
+
+    fleet.step("drift.pause outlives a restart");
+    let out = fleet.salt(&["m1", "drift.pause", "--out=json", "--static"]);
+    fleet.check(out.json_object().is_ok_and(|m| m["m1"] == true), || {
+        format!("{out}")
+    });
+    fleet.stop_minion("m1");
+    fleet.start_minion("m1");
+    fleet.wait_for("m1 back, paused", STARTUP, |f| {
+        let out = f.salt(&["m1", "drift.status", "--out=json", "--static", "-t", "10"]);
+        match out.json_object() {
+            Ok(m) if m["m1"]["paused"] == serde_json::json!(true) => Ok(()),
+            _ => Err(format!("{out}")),
+        }
+    });
+    let before = drift_events(&seen).len();
+    std::fs::remove_file(&app).expect("rm");
+    std::thread::sleep(Duration::from_secs(3));
+    fleet.check(!app.exists() && drift_events(&seen).len() == before, || {
+        "repaired while paused (after a restart)".into()
+    });
+    let out = fleet.salt(&["m1", "drift.resume", "--out=json", "--static"]);
+    fleet.check(out.json_object().is_ok_and(|m| m["m1"] == true), || {
+        format!("{out}")
+    });
+    fleet.wait_for("app.conf back after drift.resume", REPAIR, |_| {
+        restored(&work)
+    });
     fleet.step("done");
 }
 

@@ -618,6 +618,8 @@ pub fn run(dir: &Path, o: &UpOptions, keep: bool) -> Result<u8> {
         std::thread::sleep(Duration::from_millis(500));
     }
     let back = victim.read("/var/lib/kubelet/config.yaml").is_some();
+    // End the maintenance first: a failed check below must not leave the lab paused.
+    minion_call(&b, &wname, "drift.resume")?;
     check(
         back,
         &format!("restored after {:.0} s", t0.elapsed().as_secs_f64()),
@@ -628,7 +630,6 @@ pub fn run(dir: &Path, o: &UpOptions, keep: bool) -> Result<u8> {
             && taints == expected_taints(&specs[worker].roles),
         "with the node's current roles and taints",
     )?;
-    minion_call(&b, &wname, "drift.resume")?;
     say("demo complete");
     if keep {
         println!(

@@ -46,19 +46,16 @@ fn ret(m: &Master, id: &str, load: &Map) -> Value {
         tracing::warn!(minion = id, "a return without jid or return");
         return Value::Null;
     };
-    let jid = if jid == "req" {
+    let (jid, load) = if jid == "req" {
         // A job the minion started itself (schedule, startup states, drift repairs):
-        // allocate a jid and store the whole load as the job's, as Salt's `store_job`
-        // does (with `arg`, `tgt`, `tgt_type` and the new `jid`), so `jobs.*` list it and
-        // keep what it carries (`metadata`).
+        // allocate a jid and keep the load, completed as Salt's `store_job` completes it
+        // in place (`arg`, `tgt`, `tgt_type`, the new `jid`), as the job's load, the
+        // return and the event, so `jobs.*` list it and keep what it carries (`metadata`).
         let jid = {
             let mut last = m.last_jid.lock().unwrap_or_else(|p| p.into_inner());
             halite_proto::jid::next_jid(&mut last)
         };
         let mut job = load.clone();
-        for private in ["tok", "nonce"] {
-            job.shift_remove(private);
-        }
         if !job.contains_key("arg") {
             let arg = job.get("fun_args").cloned().unwrap_or(Value::List(vec![]));
             job.insert("arg".into(), arg);
@@ -69,15 +66,13 @@ fn ret(m: &Master, id: &str, load: &Map) -> Value {
         if let Err(e) = m.jobs.save_load(&jid, &job, &[id.to_string()]) {
             tracing::warn!(minion = id, jid, "storing the job: {e}");
         }
-        jid
+        (jid, job)
     } else if halite_proto::jid::is_jid(jid) {
-        jid.to_string()
+        (jid.to_string(), load.clone())
     } else {
         tracing::warn!(minion = id, jid, "a return with an invalid jid");
         return Value::Null;
     };
-    let mut load = load.clone();
-    load.insert("jid".into(), jid.clone().into());
     if let Err(e) = m.jobs.save_return(&jid, id, &load) {
         tracing::warn!(minion = id, jid, "storing a return: {e}");
     }

@@ -27,7 +27,7 @@ pub fn path(sock_dir: &Path) -> PathBuf {
 }
 
 /// The `_stamp` Salt adds: UTC ISO 8601 with microseconds and the `+00:00` offset
-/// (`datetime.now(timezone.utc).isoformat()`).
+/// (`datetime.now(timezone.utc).isoformat()`, which leaves the fraction out when it is 0).
 pub fn stamp() -> String {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -38,15 +38,18 @@ pub fn stamp() -> String {
     unsafe {
         libc::gmtime_r(&secs, &mut tm);
     }
+    let micros = match now.subsec_micros() {
+        0 => String::new(),
+        us => format!(".{us:06}"),
+    };
     format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}+00:00",
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}{micros}+00:00",
         tm.tm_year + 1900,
         tm.tm_mon + 1,
         tm.tm_mday,
         tm.tm_hour,
         tm.tm_min,
         tm.tm_sec,
-        now.subsec_micros()
     )
 }
 

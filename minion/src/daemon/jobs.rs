@@ -480,16 +480,35 @@ fn job_context(
 }
 
 /// The context a restored drift set re-runs its states in: as the state job that applied
-/// it (its saltenv), with the daemon's current pillar.
-pub fn drift_context(d: &Arc<Daemon>, source: &crate::drift::Source) -> Arc<crate::Minion> {
+/// it (its `saltenv` and `pillarenv` options), with a fresh pillar from the master (the
+/// daemon's when the job set no `pillarenv`). `None` when that pillar cannot be had or
+/// carries errors: states are never re-run on a pillar they were not rendered with.
+pub fn drift_context(
+    d: &Arc<Daemon>,
+    envs: &crate::drift::persist::Envs,
+) -> Option<Arc<crate::Minion>> {
     let mut cfg = d.cfg.clone();
-    if let crate::drift::Source::Sls { saltenv, .. } = source {
-        cfg.opts.insert("saltenv".into(), saltenv.clone().into());
+    for (key, value) in [("saltenv", &envs.saltenv), ("pillarenv", &envs.pillarenv)] {
+        if let Some(v) = value {
+            cfg.opts.insert(key.into(), v.clone().into());
+        }
     }
-    let pillar = d.pillar.read().unwrap_or_else(|p| p.into_inner()).clone();
+    let pillar = match &envs.pillarenv {
+        None => d.pillar.read().unwrap_or_else(|p| p.into_inner()).clone(),
+        Some(env) => match d.fetch_pillar(None, Some(&Value::Str(env.clone()))) {
+            Ok(p) => p,
+            Err(e) => {
+                tracing::warn!("drift: the pillar of pillarenv {env}: {e}");
+                return None;
+            }
+        },
+    };
+    if pillar.get("_errors").is_some() {
+        return None;
+    }
     let minion = job_context(d, cfg, pillar);
     if let Some(drift) = &d.drift {
         minion.set_drift(drift.clone());
     }
-    minion
+    Some(minion)
 }

@@ -342,11 +342,16 @@ pub fn run(cfg: MinionConfig) -> Result<(), String> {
         let sink: std::sync::Weak<dyn crate::drift::Sink> = weak;
         drift.start(sink)?;
     }
-    if let Err(e) = d.refresh_pillar() {
+    let pillar = d.refresh_pillar();
+    if let Err(e) = &pillar {
         tracing::warn!("could not fetch the pillar: {e}");
     }
     match &d.drift {
-        Some(drift) => drift.restore(|source| jobs::drift_context(&d, source)),
+        // Re-runs need the pillar their states were rendered with: no pillar, no restore.
+        Some(drift) if pillar.is_ok() => drift.restore(|envs| jobs::drift_context(&d, envs)),
+        Some(_) => tracing::warn!(
+            "drift: the kept watched set is not restored without a pillar; the next state run sets the watch"
+        ),
         None => crate::drift::forget_kept(&d.cfg),
     }
     // Salt's order: the legacy `minion_start`, then the namespaced event.

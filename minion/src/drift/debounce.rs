@@ -20,7 +20,7 @@ pub enum Via {
     FullCheck,
     /// The periodic check of what has nothing to watch (etcd memberships).
     Poll,
-    /// `drift.resume`.
+    /// The full check after `drift.resume` or a restart.
     Resume,
     /// A retry after a failed repair.
     Retry,

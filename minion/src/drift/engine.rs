@@ -28,10 +28,15 @@ struct Group {
     minion: Arc<Minion>,
     source: Source,
     high: Map,
+    envs: persist::Envs,
+    keepable: bool,
     plan: Plan,
     running: Running,
     watches: Vec<Watch>,
 }
+
+/// What drifted, per group, per watch.
+type Roots = BTreeMap<usize, BTreeMap<usize, Vec<Drifted>>>;
 
 /// Where a resource or a tag is watched: (group, watch).
 type Slot = (usize, usize);
@@ -53,6 +58,10 @@ pub(crate) struct Engine {
     /// The tags whose retry is due in this round: re-run even if their resources match.
     forcing: HashSet<String>,
     next_full: Option<Instant>,
+    /// Counts the sets handed over (a probe round taken before a new set is void).
+    generation: u64,
+    /// The next full check comes from `drift.resume` or a restore (its trigger says so).
+    resumed: bool,
     /// When the polled resources (etcd memberships) are checked next.
     next_poll: Option<Instant>,
     last_full: Value,
@@ -98,6 +107,8 @@ impl Engine {
             retries: HashMap::new(),
             forcing: HashSet::new(),
             next_full: None,
+            generation: 0,
+            resumed: false,
             next_poll: None,
             last_full: Value::Null,
             last_repair: Value::Null,
@@ -168,6 +179,7 @@ impl Engine {
             }
             Msg::Resume => {
                 self.next_full = Some(now);
+                self.resumed = true;
             }
         }
     }
@@ -206,10 +218,13 @@ impl Engine {
     /// Swap in a state run's set: a highstate replaces everything, an SLS run replaces the
     /// watches of the states it ran.
     fn install(&mut self, minion: Arc<Minion>, applied: Applied) {
+        self.generation += 1;
         let group = Group {
             minion,
             source: applied.source.clone(),
             high: applied.high,
+            envs: applied.envs,
+            keepable: applied.keepable,
             plan: applied.plan,
             running: applied.running,
             watches: applied.watches,
@@ -358,12 +373,13 @@ impl Engine {
         if self.next_full.is_some_and(|t| t <= now) {
             self.next_full = self.drift.cfg.full_check.map(|d| now + d);
             self.last_full = local_iso(SystemTime::now()).into();
+            let via = if std::mem::take(&mut self.resumed) {
+                Via::Resume
+            } else {
+                Via::FullCheck
+            };
             for res in self.by_resource.keys() {
-                add(
-                    &mut due,
-                    res.clone(),
-                    Pending::immediate(now, Via::FullCheck),
-                );
+                add(&mut due, res.clone(), Pending::immediate(now, via));
             }
         }
         if due.is_empty() && self.held.is_empty() {
@@ -378,9 +394,7 @@ impl Engine {
         for (res, p) in std::mem::take(&mut self.held) {
             add(&mut due, res, p);
         }
-        let drift = self.drift.clone();
-        let _running = drift.run_lock();
-        if drift.jobs_running() {
+        if self.drift.jobs_running() {
             self.held = due;
             return;
         }
@@ -388,7 +402,29 @@ impl Engine {
         while let Ok(msg) = rx.try_recv() {
             self.handle(msg);
         }
-        self.repair_round(due, now);
+        // Probe without the lock (an etcd probe waits on the network; a state job must not
+        // wait for it), re-run under it.
+        let generation = self.generation;
+        let roots = self.probe_round(&due, now);
+        if roots.is_empty() {
+            self.forcing.clear();
+            return;
+        }
+        let drift = self.drift.clone();
+        let _running = drift.run_lock();
+        while let Ok(msg) = rx.try_recv() {
+            self.handle(msg);
+        }
+        if drift.jobs_running() || self.generation != generation {
+            // A state job started, or one handed over a new set, meanwhile: look again
+            // once it is done.
+            self.held = due;
+            return;
+        }
+        for (g, drifted) in roots {
+            self.repair_group(g, drifted, now);
+        }
+        self.forcing.clear();
     }
 
     /// The watched states whose retry is due: their resources, forced.
@@ -411,24 +447,25 @@ impl Engine {
         out
     }
 
-    /// Probe the due resources and repair the states whose resources differ.
-    fn repair_round(&mut self, due: BTreeMap<Resource, Pending>, now: Instant) {
+    /// Probe the due resources: per group, per watch, what differs from its fingerprint
+    /// (or is forced by a due retry).
+    fn probe_round(&mut self, due: &BTreeMap<Resource, Pending>, now: Instant) -> Roots {
         let mut db = StatusDb::default();
         let dpkg_busy = due.keys().any(|r| matches!(r, Resource::Package(_))) && packages::locked();
         // Per group, per watch: what drifted.
-        let mut roots: BTreeMap<usize, BTreeMap<usize, Vec<Drifted>>> = BTreeMap::new();
+        let mut roots = Roots::new();
         for (res, pending) in due {
-            let Some(slots) = self.by_resource.get(&res).cloned() else {
+            let Some(slots) = self.by_resource.get(res).cloned() else {
                 continue;
             };
             if dpkg_busy && matches!(res, Resource::Package(_)) {
-                self.debounce.again(res, now);
+                self.debounce.again(res.clone(), now);
                 continue;
             }
-            if let (Resource::Path(_), Some(files)) = (&res, self.files.as_mut()) {
-                place(files, &res);
+            if let (Resource::Path(_), Some(files)) = (res, self.files.as_mut()) {
+                place(files, res);
             }
-            let probed = match repair::probe(&res, &mut db) {
+            let probed = match repair::probe(res, &mut db) {
                 Ok(p) => p,
                 Err(e) => {
                     tracing::warn!("drift: cannot probe {}: {e}", res.label());
@@ -436,12 +473,12 @@ impl Engine {
                 }
             };
             if !probed.settled {
-                self.debounce.again(res, now);
+                self.debounce.again(res.clone(), now);
                 continue;
             }
             for (g, w) in slots {
                 let watch = &self.groups[g].watches[w];
-                let recorded = watch.resources.iter().find(|(r, _)| *r == res);
+                let recorded = watch.resources.iter().find(|(r, _)| r == res);
                 let differs = recorded.is_some_and(|(_, fp)| *fp != probed.fingerprint);
                 if differs {
                     tracing::debug!(
@@ -465,10 +502,7 @@ impl Engine {
                 }
             }
         }
-        for (g, drifted) in roots {
-            self.repair_group(g, drifted, now);
-        }
-        self.forcing.clear();
+        roots
     }
 
     /// Re-run the drifted watches of group `g` (those whose back-off allows it).
@@ -504,8 +538,7 @@ impl Engine {
         let ret = repair::rerun(&group.minion, &group.plan, &group.running, &idxs);
         let duration = started.elapsed();
         let (success, changed) = repair::outcome(&ret);
-        self.refingerprint(g, &ret);
-        if !changed.is_empty() {
+        if self.refingerprint(g, &ret) {
             self.persist();
         }
         let done = Instant::now();
@@ -556,8 +589,10 @@ impl Engine {
         let set: Vec<Saved> = self
             .groups
             .iter()
+            .filter(|g| g.keepable)
             .map(|g| Saved {
                 source: g.source.clone(),
+                envs: g.envs.clone(),
                 high: g.high.clone(),
                 running: g.running.clone(),
                 fingerprints: g
@@ -566,20 +601,25 @@ impl Engine {
                     .map(|w| {
                         (
                             w.tag.clone(),
-                            w.resources.iter().map(|(_, fp)| fp.clone()).collect(),
+                            w.resources
+                                .iter()
+                                .map(|(r, fp)| (persist::resource_key(r), fp.clone()))
+                                .collect(),
                         )
                     })
                     .collect(),
             })
             .collect();
-        if let Err(e) = persist::save(path, &set) {
+        if let Err(e) = persist::save(path, &self.drift.who, &set) {
             tracing::warn!("drift: the watched set is not kept for a restart: {e}");
         }
     }
 
-    /// Take new fingerprints of the watches of group `g` that ran successfully in `ret`.
-    fn refingerprint(&mut self, g: usize, ret: &Running) {
+    /// Take new fingerprints of the watches of group `g` that ran successfully in `ret`;
+    /// did one change?
+    fn refingerprint(&mut self, g: usize, ret: &Running) -> bool {
         let mut db = StatusDb::default();
+        let mut changed = false;
         for watch in &mut self.groups[g].watches {
             let ok = ret
                 .get(&watch.tag)
@@ -589,11 +629,15 @@ impl Engine {
             }
             for (res, fp) in &mut watch.resources {
                 match repair::probe(res, &mut db) {
-                    Ok(p) => *fp = p.fingerprint,
+                    Ok(p) => {
+                        changed |= *fp != p.fingerprint;
+                        *fp = p.fingerprint;
+                    }
                     Err(e) => tracing::warn!("drift: cannot probe {}: {e}", res.label()),
                 }
             }
         }
+        changed
     }
 
     fn publish_status(&mut self) {

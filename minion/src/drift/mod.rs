@@ -44,11 +44,14 @@ use std::time::Duration;
 /// the options map, so `opts` and `config.get` stay Salt's).
 #[derive(Debug, Clone, PartialEq)]
 pub struct DriftConfig {
-    /// `drift_debounce_ms`: how long a resource must be quiet before it is probed.
+    /// `drift_debounce_ms`: a lone change is probed at once; the notifications after a
+    /// probe wait until the resource has been quiet this long.
     pub debounce: Duration,
-    /// `drift_full_check_interval` (seconds; 0 turns it off): probe everything this often.
+    /// `drift_full_check_interval` (seconds, at least 1; 0 turns it off): probe everything
+    /// this often.
     pub full_check: Option<Duration>,
-    /// `drift_etcd_check_interval` (seconds; 0 leaves them to the full check): how often
+    /// `drift_etcd_check_interval` (seconds, at least 1; 0 leaves them to the full check):
+    /// how often
     /// the etcd memberships kept by `etcd.member_present` / `member_absent` are asked of
     /// the cluster (etcd has no local file to watch for them).
     pub etcd_check: Option<Duration>,
@@ -96,12 +99,12 @@ impl DriftConfig {
             debounce: seconds(opts, "drift_debounce_ms").map_or(d.debounce, |ms| secs(ms / 1000.0)),
             full_check: match seconds(opts, "drift_full_check_interval") {
                 Some(0.0) => None,
-                Some(s) => Some(secs(s)),
+                Some(s) => Some(secs(s.max(1.0))),
                 None => d.full_check,
             },
             etcd_check: match seconds(opts, "drift_etcd_check_interval") {
                 Some(0.0) => None,
-                Some(s) => Some(secs(s)),
+                Some(s) => Some(secs(s.max(1.0))),
                 None => d.etcd_check,
             },
             retry_min,
@@ -148,6 +151,11 @@ pub struct Applied {
     /// Its high data before compilation (kept on disk: a restarted minion compiles it
     /// again, see [`persist`]).
     pub high: Map,
+    /// The job's `saltenv` and `pillarenv` options, for a restored context.
+    pub envs: persist::Envs,
+    /// Can a restarted minion rebuild its context? Not when the job had a `pillar=`
+    /// override (the pillar it saw is not kept on disk).
+    pub keepable: bool,
     /// The compiled plan (before the runner's own changes to its copy).
     pub plan: Plan,
     /// The running dict of the apply.
@@ -215,9 +223,21 @@ pub fn record(m: &Minion, source: Source, high: Map, plan: Plan, running: &Runni
         return;
     }
     let watches = watches(&plan, running);
+    let opt = |k: &str| {
+        m.cfg
+            .opts
+            .get(k)
+            .filter(|v| !v.is_null())
+            .map(Value::py_str)
+    };
     m.record_applied(Applied {
         source,
         high,
+        envs: persist::Envs {
+            saltenv: opt("saltenv"),
+            pillarenv: opt("pillarenv"),
+        },
+        keepable: !pillar_overridden(m),
         plan,
         running: running.clone(),
         watches,
@@ -225,23 +245,25 @@ pub fn record(m: &Minion, source: Source, high: Map, plan: Plan, running: &Runni
 }
 
 /// With `drift_watch` off, a watched set kept by an earlier run with it on is stale (state
-/// runs since were not recorded): remove it, so turning the watch on again starts from the
-/// next state run, never from an old one.
+/// runs since were not recorded): remove it and a left-over pause marker, so turning the
+/// watch on again starts from the next state run, never from an old one.
 pub fn forget_kept(cfg: &MinionConfig) {
     let Some(cachedir) = cfg.str("cachedir").filter(|c| !c.is_empty()) else {
         return;
     };
-    let path = persist::path(std::path::Path::new(cachedir));
-    match std::fs::remove_file(&path) {
-        Ok(()) => tracing::info!("drift: drift_watch is off; removed {}", path.display()),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(e) => tracing::warn!("drift: cannot remove {}: {e}", path.display()),
+    let cachedir = std::path::Path::new(cachedir);
+    for path in [persist::path(cachedir), persist::pause_path(cachedir)] {
+        match std::fs::remove_file(&path) {
+            Ok(()) => tracing::info!("drift: drift_watch is off; removed {}", path.display()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => tracing::warn!("drift: cannot remove {}: {e}", path.display()),
+        }
     }
 }
 
 /// The watches of a kept state run: each kept tag found in `plan`, its resources with the
 /// fingerprints they had (a tag whose resources no longer line up is left out).
-fn kept_watches(plan: &Plan, kept: &[(String, Vec<Fingerprint>)]) -> Vec<Watch> {
+fn kept_watches(plan: &Plan, kept: &[(String, Vec<(String, Fingerprint)>)]) -> Vec<Watch> {
     let by_tag: std::collections::HashMap<&str, usize> = plan
         .order
         .iter()
@@ -257,17 +279,38 @@ fn kept_watches(plan: &Plan, kept: &[(String, Vec<Fingerprint>)]) -> Vec<Watch> 
             continue;
         };
         let resources = fingerprint::resources(chunk);
-        if resources.len() != fps.len() {
+        let same = resources.len() == fps.len()
+            && resources
+                .iter()
+                .zip(fps)
+                .all(|(r, (key, _))| persist::resource_key(r) == *key);
+        if !same {
             tracing::warn!(state = %tag, "drift: a kept state manages other resources now");
             continue;
         }
         out.push(Watch {
             idx,
             tag: tag.clone(),
-            resources: resources.into_iter().zip(fps.iter().cloned()).collect(),
+            resources: resources
+                .into_iter()
+                .zip(fps.iter().map(|(_, fp)| fp.clone()))
+                .collect(),
         });
     }
     out
+}
+
+/// Did the job pass a `pillar=` override (a `__kwarg__` map of its `arg` with `pillar`)?
+fn pillar_overridden(m: &Minion) -> bool {
+    m.job()
+        .and_then(|j| j.get("arg"))
+        .and_then(Value::as_list)
+        .is_some_and(|args| {
+            args.iter().filter_map(Value::as_map).any(|kw| {
+                kw.get("__kwarg__").is_some_and(Value::is_truthy)
+                    && kw.get("pillar").is_some_and(|p| !p.is_null())
+            })
+        })
 }
 
 /// Where the engine's reports go (the daemon's channel to the master).
@@ -311,7 +354,7 @@ pub(crate) enum Msg {
 /// The engine's answers to `drift.status`, kept up to date by the engine thread.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Status {
-    /// Watched resources by kind: files, services, packages.
+    /// Watched resources by kind: files, services, packages, etcd members.
     pub watched: [usize; 4],
     /// Resources waiting for their debounce window, a job, or `drift.resume`.
     pub pending: usize,
@@ -328,6 +371,10 @@ pub struct Drift {
     cfg: DriftConfig,
     /// Where the watched set is kept for a restart (`<cachedir>/drift/watched.p`).
     kept: Option<std::path::PathBuf>,
+    /// The marker of `drift.pause` (`<cachedir>/drift/paused`).
+    pause_file: Option<std::path::PathBuf>,
+    /// Whom the kept set belongs to (minion id, master).
+    who: persist::Identity,
     tx: Mutex<Sender<Msg>>,
     rx: Mutex<Option<Receiver<Msg>>>,
     paused: AtomicBool,
@@ -355,15 +402,30 @@ impl Drift {
             return None;
         }
         let (tx, rx) = channel();
+        let cachedir = cfg
+            .str("cachedir")
+            .filter(|c| !c.is_empty())
+            .map(std::path::Path::new);
+        let pause_file = cachedir.map(persist::pause_path);
+        let paused = pause_file.as_ref().is_some_and(|p| p.exists());
+        if paused {
+            tracing::warn!("drift: paused (drift.pause before the restart; drift.resume ends it)");
+        }
         Some(Arc::new(Drift {
             cfg: DriftConfig::from_opts(&cfg.opts),
-            kept: cfg
-                .str("cachedir")
-                .filter(|c| !c.is_empty())
-                .map(|c| persist::path(std::path::Path::new(c))),
+            kept: cachedir.map(persist::path),
+            pause_file,
+            who: persist::Identity {
+                id: cfg.id().to_string(),
+                master: cfg
+                    .opts
+                    .get("master")
+                    .map(Value::py_str)
+                    .unwrap_or_default(),
+            },
             tx: Mutex::new(tx),
             rx: Mutex::new(Some(rx)),
-            paused: AtomicBool::new(false),
+            paused: AtomicBool::new(paused),
             active_jobs: AtomicUsize::new(0),
             run_lock: Mutex::new(()),
             status: Mutex::new(Status::default()),
@@ -419,15 +481,17 @@ impl Drift {
     }
 
     /// Watch again what a previous run of the daemon kept ([`persist`]): each kept state
-    /// run's high data is compiled again in a context `context` gives for its source, its
-    /// watches take the fingerprints they had, and a full check follows at once, so what
-    /// drifted while the minion was down is repaired. Nothing kept, or a kept set that no
-    /// longer compiles, is logged and leaves the set empty until the next state run.
-    pub fn restore(&self, context: impl Fn(&Source) -> Arc<Minion>) {
+    /// run's high data is compiled again in the context `context` gives for its
+    /// environment options (`None`: no pillar for it), its watches take the fingerprints
+    /// they had, and a full check follows at once, so what drifted while the minion was
+    /// down is repaired. What cannot be restored (no set, another minion's, a run that no
+    /// longer compiles, no pillar, `test: True` now) is logged and left out; the next state
+    /// run sets the watch again.
+    pub fn restore(&self, context: impl Fn(&persist::Envs) -> Option<Arc<Minion>>) {
         let Some(path) = &self.kept else {
             return;
         };
-        let kept = match persist::load(path) {
+        let kept = match persist::load(path, &self.who) {
             Ok(kept) => kept,
             Err(e) => {
                 tracing::warn!("drift: the kept watched set is not used: {e}");
@@ -439,14 +503,27 @@ impl Drift {
         }
         let mut restored = 0;
         for saved in kept {
-            let m = context(&saved.source);
+            let Some(m) = context(&saved.envs) else {
+                tracing::warn!(
+                    source = ?saved.source,
+                    "drift: a kept state run is not watched: its pillar could not be had"
+                );
+                continue;
+            };
+            if crate::exec::state::test_flag(&m, &Map::default()) {
+                tracing::warn!(
+                    source = ?saved.source,
+                    "drift: a kept state run is not watched: state runs are test runs now (test: True)"
+                );
+                continue;
+            }
             let mut high = saved.high.clone();
             let plan = match crate::exec::state::compile_high(&m, &mut high) {
                 Ok(plan) => plan,
                 Err(errors) => {
                     tracing::warn!(
                         source = ?saved.source,
-                        "drift: a kept state run no longer compiles, not watched: {}",
+                        "drift: a kept state run no longer compiles, not watched (and no longer kept): {}",
                         errors.join("; ")
                     );
                     continue;
@@ -459,6 +536,8 @@ impl Drift {
                 Applied {
                     source: saved.source,
                     high: saved.high,
+                    envs: saved.envs,
+                    keepable: true,
                     plan,
                     running: saved.running,
                     watches,
@@ -493,9 +572,16 @@ impl Drift {
     }
 
     /// `drift.pause`: changes are still noticed and kept, nothing is repaired.
+    /// The pause outlives a restart (a marker file beside the kept set), so maintenance
+    /// is not undone by a minion that restarts meanwhile.
     pub fn pause(&self) -> bool {
         if !self.paused.swap(true, Ordering::SeqCst) {
             tracing::info!("drift: paused");
+        }
+        if let Some(p) = &self.pause_file {
+            if let Err(e) = persist::mark(p) {
+                tracing::warn!("drift: the pause will not outlive a restart: {e}");
+            }
         }
         true
     }
@@ -504,6 +590,14 @@ impl Drift {
     pub fn resume(&self) -> bool {
         if self.paused.swap(false, Ordering::SeqCst) {
             tracing::info!("drift: resumed");
+        }
+        if let Some(p) = &self.pause_file {
+            match std::fs::remove_file(p) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                    tracing::warn!("drift: cannot remove {}: {e}", p.display());
+                }
+                _ => {}
+            }
         }
         self.send(Msg::Resume);
         true
@@ -518,7 +612,7 @@ impl Drift {
         *self.status.lock().unwrap_or_else(|p| p.into_inner()) = status;
     }
 
-    /// `drift.status`: `{paused, watched: {files, services, packages}, pending, failing,
+    /// `drift.status`: `{paused, watched: {files, services, packages, etcd_members}, pending, failing,
     /// last_repair, last_full_check}`.
     pub fn status(&self) -> Value {
         let s = self

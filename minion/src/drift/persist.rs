@@ -1,9 +1,11 @@
 //! The watched set on disk, so a restarted minion keeps watching what it last applied:
-//! `<cachedir>/drift/watched.p` (msgpack), one entry per applied state run in the engine's
-//! order — its source, its high data as rendered (compiled again on restore, in the same
-//! context), its running dict, and the fingerprints its watches took. The file is written
-//! whole, atomically, after the set changes; a file that cannot be read is ignored (and
-//! logged): the next state run writes a new one.
+//! `<cachedir>/drift/watched.p` (msgpack), marked with the minion id and master it was kept
+//! for, one entry per applied state run in the engine's order — its source, its `saltenv` /
+//! `pillarenv`, its high data as rendered (compiled again on restore), its running dict, and
+//! the fingerprints its watches took, each with the resource it belongs to. The file is
+//! written whole, atomically, after the set changes; a file that cannot be read, or was
+//! kept for another id or master, is ignored (and logged): the next state run writes a new
+//! one.
 
 use super::fingerprint::{Fingerprint, PackageEntry};
 use super::Source;
@@ -14,9 +16,46 @@ use std::path::{Path, PathBuf};
 /// The format's version, so a future layout is refused rather than misread.
 const VERSION: i64 = 1;
 
+/// Whom a kept set belongs to: a set kept for another minion id or master is not used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
+    /// The minion id.
+    pub id: String,
+    /// The `master` option as configured.
+    pub master: String,
+}
+
+/// The environment options of the job that applied a run.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Envs {
+    /// `saltenv`, when the job set one.
+    pub saltenv: Option<String>,
+    /// `pillarenv`, when the job set one.
+    pub pillarenv: Option<String>,
+}
+
+/// A resource's name in the kept set (`file:/etc/app.conf`), to pair a kept fingerprint
+/// with the resource a compiled chunk names.
+pub fn resource_key(r: &super::fingerprint::Resource) -> String {
+    format!("{}:{}", r.kind(), r.label())
+}
+
 /// Where the set is kept under the minion's `cachedir`.
 pub fn path(cachedir: &Path) -> PathBuf {
     cachedir.join("drift").join("watched.p")
+}
+
+/// The marker `drift.pause` leaves, so a restarted minion stays paused.
+pub fn pause_path(cachedir: &Path) -> PathBuf {
+    cachedir.join("drift").join("paused")
+}
+
+/// Create the marker file `path` (and its directory).
+pub fn mark(path: &Path) -> Result<(), String> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    }
+    std::fs::write(path, b"").map_err(|e| format!("{}: {e}", path.display()))
 }
 
 /// One applied state run as kept on disk.
@@ -24,13 +63,14 @@ pub fn path(cachedir: &Path) -> PathBuf {
 pub struct Saved {
     /// Which run it was.
     pub source: Source,
+    /// The job's environment options.
+    pub envs: Envs,
     /// Its high data, before compilation.
     pub high: Map,
     /// Its running dict (the other chunks' results, for the requisites of a re-run).
     pub running: Running,
-    /// Per watched state tag, the fingerprints of its resources in the order
-    /// [`super::fingerprint::resources`] lists them.
-    pub fingerprints: Vec<(String, Vec<Fingerprint>)>,
+    /// Per watched state tag, its resources ([`resource_key`]) with their fingerprints.
+    pub fingerprints: Vec<(String, Vec<(String, Fingerprint)>)>,
 }
 
 fn source_value(s: &Source) -> Value {
@@ -217,6 +257,9 @@ pub fn fingerprint_from(v: &Value) -> Option<Fingerprint> {
 fn saved_value(s: &Saved) -> Value {
     let mut m = Map::default();
     m.insert("source".into(), source_value(&s.source));
+    let env = |v: &Option<String>| v.clone().map_or(Value::Null, Value::Str);
+    m.insert("saltenv".into(), env(&s.envs.saltenv));
+    m.insert("pillarenv".into(), env(&s.envs.pillarenv));
     m.insert("high".into(), Value::Map(s.high.clone()));
     m.insert(
         "running".into(),
@@ -233,10 +276,17 @@ fn saved_value(s: &Saved) -> Value {
             s.fingerprints
                 .iter()
                 .map(|(tag, fps)| {
-                    (
-                        Value::Str(tag.clone()),
-                        Value::List(fps.iter().map(fingerprint_value).collect()),
-                    )
+                    let fps = fps
+                        .iter()
+                        .map(|(key, fp)| {
+                            let mut v = fingerprint_value(fp);
+                            if let Value::Map(m) = &mut v {
+                                m.insert("resource".into(), key.clone().into());
+                            }
+                            v
+                        })
+                        .collect();
+                    (Value::Str(tag.clone()), Value::List(fps))
                 })
                 .collect(),
         ),
@@ -260,23 +310,38 @@ fn saved_from(v: &Value) -> Option<Saved> {
             let fps = fps
                 .as_list()?
                 .iter()
-                .map(fingerprint_from)
+                .map(|v| {
+                    let key = v.as_map()?.get("resource")?.as_str()?.to_string();
+                    Some((key, fingerprint_from(v)?))
+                })
                 .collect::<Option<Vec<_>>>()?;
             Some((tag.as_str()?.to_string(), fps))
         })
         .collect::<Option<Vec<_>>>()?;
+    let env = |k: &str| match m.get(k) {
+        Some(Value::Str(s)) => Some(Some(s.clone())),
+        None | Some(Value::Null) => Some(None),
+        Some(_) => None,
+    };
     Some(Saved {
         source: source_from(m.get("source")?)?,
+        envs: Envs {
+            saltenv: env("saltenv")?,
+            pillarenv: env("pillarenv")?,
+        },
         high: m.get("high")?.as_map()?.clone(),
         running,
         fingerprints,
     })
 }
 
-/// Write the set to `path` (atomically: a temp file in the same directory, then a rename).
-pub fn save(path: &Path, set: &[Saved]) -> Result<(), String> {
+/// Write the set kept for `who` to `path` (atomically: a temp file in the same directory,
+/// then a rename).
+pub fn save(path: &Path, who: &Identity, set: &[Saved]) -> Result<(), String> {
     let mut doc = Map::default();
     doc.insert("version".into(), Value::Int(VERSION));
+    doc.insert("id".into(), who.id.clone().into());
+    doc.insert("master".into(), who.master.clone().into());
     doc.insert(
         "runs".into(),
         Value::List(set.iter().map(saved_value).collect()),
@@ -293,8 +358,9 @@ pub fn save(path: &Path, set: &[Saved]) -> Result<(), String> {
     .map_err(|e| format!("{}: {e}", path.display()))
 }
 
-/// Read the set kept at `path`: empty when there is none, an error when it is unreadable.
-pub fn load(path: &Path) -> Result<Vec<Saved>, String> {
+/// Read the set kept at `path` for `who`: empty when there is none, an error when it is
+/// unreadable or was kept for another minion id or master.
+pub fn load(path: &Path, who: &Identity) -> Result<Vec<Saved>, String> {
     let bytes = match std::fs::read(path) {
         Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
@@ -310,6 +376,17 @@ pub fn load(path: &Path) -> Result<Vec<Saved>, String> {
             "{}: a watched set of another version ({})",
             path.display(),
             doc.get("version").map_or("none".into(), Value::py_repr)
+        ));
+    }
+    let kept_for = |k: &str| doc.get(k).and_then(Value::as_str).unwrap_or_default();
+    if kept_for("id") != who.id || kept_for("master") != who.master {
+        return Err(format!(
+            "{}: kept for minion '{}' of master '{}', this is '{}' of '{}'",
+            path.display(),
+            kept_for("id"),
+            kept_for("master"),
+            who.id,
+            who.master
         ));
     }
     doc.get("runs")
@@ -328,7 +405,11 @@ mod tests {
     fn a_set_survives_the_round_trip() {
         let dir = tempfile::tempdir().unwrap();
         let p = path(dir.path());
-        assert_eq!(load(&p).unwrap(), Vec::new(), "no file: nothing kept");
+        let who = Identity {
+            id: "m1".into(),
+            master: "10.0.0.1".into(),
+        };
+        assert_eq!(load(&p, &who).unwrap(), Vec::new(), "no file: nothing kept");
         let mut high = Map::default();
         high.insert("app".into(), Value::Map(Map::default()));
         let mut running = Running::default();
@@ -368,9 +449,15 @@ mod tests {
             })),
             Fingerprint::Etcd("8e9e05c52164694d n1 started".into()),
         ];
+        let fps = fps
+            .into_iter()
+            .enumerate()
+            .map(|(i, fp)| (format!("file:/f{i}"), fp))
+            .collect();
         let set = vec![
             Saved {
                 source: Source::Highstate,
+                envs: Envs::default(),
                 high: high.clone(),
                 running: running.clone(),
                 fingerprints: vec![("file_|-app_|-/a_|-managed".into(), fps)],
@@ -380,14 +467,23 @@ mod tests {
                     saltenv: "base".into(),
                     mods: vec!["web".into()],
                 },
+                envs: Envs {
+                    saltenv: Some("base".into()),
+                    pillarenv: None,
+                },
                 high,
                 running,
                 fingerprints: Vec::new(),
             },
         ];
-        save(&p, &set).unwrap();
-        assert_eq!(load(&p).unwrap(), set);
+        save(&p, &who, &set).unwrap();
+        assert_eq!(load(&p, &who).unwrap(), set);
+        let other = Identity {
+            id: "m2".into(),
+            master: who.master.clone(),
+        };
+        assert!(load(&p, &other).is_err(), "another minion's set");
         std::fs::write(&p, b"\x93garbage").unwrap();
-        assert!(load(&p).is_err());
+        assert!(load(&p, &who).is_err());
     }
 }

@@ -48,8 +48,9 @@ pub fn yamlify_arg(arg: &str) -> Value {
     let Some(parsed) = parsed else {
         return original;
     };
-    // An integer beyond 64 bits (a jid: 20 digits) is an exact int in Python; Halite's
-    // values have no big integers, so the digits stay as given rather than become a float.
+    // An integer beyond i64 (a jid: 20 digits) is an exact int in Python; Halite's values
+    // have no bigger integers, so the digits stay as given (a str) rather than become a
+    // float. (Inside a list or a map such a number still loads as a float.)
     let digits = t.strip_prefix(['-', '+']).unwrap_or(t);
     if matches!(parsed, Value::Float(_))
         && !digits.is_empty()

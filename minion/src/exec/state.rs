@@ -27,7 +27,7 @@ fn errors_value(errors: Vec<String>) -> Value {
 
 /// Salt's `_get_test_value`: `test=` on the call wins; otherwise `test: True` in the grains
 /// or the pillar (`config.get` without the options), then the `test` option.
-fn test_flag(m: &Arc<Minion>, kwargs: &Map) -> bool {
+pub(crate) fn test_flag(m: &Arc<Minion>, kwargs: &Map) -> bool {
     match kwargs.get("test") {
         Some(Value::Null) | None => {}
         Some(v) => return v.is_truthy(),
